@@ -232,7 +232,10 @@ pub struct Membership {
 /// (the reference platform's `X-OrganizationId` header).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(tag = "kind", content = "id", rename_all = "snake_case"))]
+#[cfg_attr(
+    feature = "serde",
+    serde(tag = "kind", content = "id", rename_all = "snake_case")
+)]
 pub enum ExecutionContext {
     /// The acting user's own account.
     Personal,
@@ -260,7 +263,10 @@ mod tests {
         assert_eq!(text, "0000000000000000000000000000feed");
         assert_eq!(text.parse::<TokenId>(), Ok(id));
         assert_eq!("feed".parse::<TokenId>(), Err(ParseIdError));
-        assert_eq!("+000000000000000000000000000feed".parse::<TokenId>(), Err(ParseIdError));
+        assert_eq!(
+            "+000000000000000000000000000feed".parse::<TokenId>(),
+            Err(ParseIdError)
+        );
     }
 
     #[test]

@@ -40,7 +40,10 @@ impl Principal {
     /// A user acting through an interactive session, which the host has
     /// authenticated by its own means. It holds every scope (rule S5).
     pub const fn session(user: UserId) -> Self {
-        Self { user, via: Via::Session }
+        Self {
+            user,
+            via: Via::Session,
+        }
     }
 
     pub(crate) const fn token(
@@ -49,7 +52,14 @@ impl Principal {
         scopes: ScopeSet,
         expires_at: Option<DateTime<Utc>>,
     ) -> Self {
-        Self { user, via: Via::Token { id, scopes, expires_at } }
+        Self {
+            user,
+            via: Via::Token {
+                id,
+                scopes,
+                expires_at,
+            },
+        }
     }
 
     /// The acting user.

@@ -53,7 +53,9 @@ impl FromStr for Scope {
         match name {
             "api" => Ok(Self::Api),
             "quantum_tokens" | "quantum-tokens" => Ok(Self::QuantumTokens),
-            _ => Err(UnknownScope { name: name.chars().take(64).collect() }),
+            _ => Err(UnknownScope {
+                name: name.chars().take(64).collect(),
+            }),
         }
     }
 }
@@ -133,7 +135,9 @@ impl ScopeSet {
 
     /// The scopes in the set, in the order of [`Scope::ALL`].
     pub fn iter(self) -> impl Iterator<Item = Scope> {
-        Scope::ALL.into_iter().filter(move |scope| self.contains(*scope))
+        Scope::ALL
+            .into_iter()
+            .filter(move |scope| self.contains(*scope))
     }
 }
 
@@ -177,7 +181,9 @@ impl fmt::Display for ScopeSet {
 
 impl fmt::Debug for ScopeSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_set().entries(self.iter().map(Scope::as_str)).finish()
+        f.debug_set()
+            .entries(self.iter().map(Scope::as_str))
+            .finish()
     }
 }
 
@@ -213,7 +219,9 @@ mod serde_impls {
 
     impl<'de> serde::Deserialize<'de> for ScopeSet {
         fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-            Ok(Vec::<Scope>::deserialize(deserializer)?.into_iter().collect())
+            Ok(Vec::<Scope>::deserialize(deserializer)?
+                .into_iter()
+                .collect())
         }
     }
 }
@@ -248,7 +256,10 @@ mod tests {
     #[test]
     fn s3_presets() {
         assert_eq!(ScopeSet::COMMAND_LINE, ScopeSet::from([Scope::Api]));
-        assert_eq!(ScopeSet::QUANTUM_SDK, ScopeSet::from([Scope::Api, Scope::QuantumTokens]));
+        assert_eq!(
+            ScopeSet::QUANTUM_SDK,
+            ScopeSet::from([Scope::Api, Scope::QuantumTokens])
+        );
         assert!(ScopeSet::COMMAND_LINE.is_subset(ScopeSet::QUANTUM_SDK));
         assert!(!ScopeSet::QUANTUM_SDK.is_subset(ScopeSet::COMMAND_LINE));
         assert_eq!(
