@@ -1,6 +1,14 @@
 //! Accounts, organizations, memberships and authorization: rules A3–A5 and
 //! S3–S5, through the service.
 
+// A failed unwrap or panic is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 mod common;
 
 use access_tokens::{

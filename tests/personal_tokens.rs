@@ -1,6 +1,14 @@
 //! Personal access tokens through the service: rules A1, A2, S2, S6, T1–T11
 //! and the token events of E1.
 
+// A failed unwrap or panic is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 mod common;
 
 use std::net::{IpAddr, Ipv4Addr};

@@ -1,5 +1,13 @@
 //! The published test vectors of the token text format (rule T5).
 
+// A failed unwrap or panic is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use access_tokens::{FormatError, TokenFormat};
 
 #[test]
