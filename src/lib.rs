@@ -3,6 +3,7 @@
 mod clock;
 mod model;
 mod principal;
+mod provider;
 mod scope;
 mod secret;
 
@@ -12,5 +13,10 @@ pub use model::{
     ProviderTokenId, Role, TokenId, User, UserId, UserStatus,
 };
 pub use principal::{Principal, Via};
+pub use provider::{
+    CredentialError, CredentialField, FieldProblem, InvalidProviderId, MAX_FIELD_VALUE_BYTES,
+    MAX_SECRET_BYTES, Presence, Provider, ProviderCredential, ProviderRegistry, ProviderSpec,
+    RegistryError,
+};
 pub use scope::{Scope, ScopeSet, UnknownScope};
 pub use secret::Secret;

@@ -1,0 +1,22 @@
+//! Provider access tokens: the providers and their credential fields,
+//! sealing secrets at rest, stored records and their listing view, the
+//! organization role table, and resolution of whose credential a job runs
+//! on (rules A6, P1–P6, R1–R10).
+//!
+//! Everything here is pure and synchronous except the [`Sealer`] trait,
+//! whose implementations may call a remote key service. This module never
+//! loads or stores anything, never emits audit events, and never lets a
+//! secret reach `Debug`, `Display`, an error or serde output: those that
+//! hold one ([`ProviderCredential`], [`StoredProviderToken`]) derive no
+//! serde at all.
+
+mod credential;
+mod kind;
+
+pub use credential::{
+    CredentialError, FieldProblem, MAX_FIELD_VALUE_BYTES, MAX_SECRET_BYTES, ProviderCredential,
+};
+pub use kind::{
+    CredentialField, InvalidProviderId, Presence, Provider, ProviderRegistry, ProviderSpec,
+    RegistryError,
+};
