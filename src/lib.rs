@@ -14,9 +14,11 @@ pub use model::{
 };
 pub use principal::{Principal, Via};
 pub use provider::{
-    CredentialError, CredentialField, FieldProblem, InvalidProviderId, MAX_FIELD_VALUE_BYTES,
-    MAX_SECRET_BYTES, Presence, Provider, ProviderCredential, ProviderRegistry, ProviderSpec,
-    RegistryError,
+    AssociatedData, CredentialError, CredentialField, DuplicateKeyId, FieldProblem, InvalidHint,
+    InvalidKeyLength, InvalidProviderId, KeyId, KeyRing, MAX_FIELD_VALUE_BYTES, MAX_SECRET_BYTES,
+    Presence, Provider, ProviderCredential, ProviderRegistry, ProviderSpec, ProviderToken,
+    ProviderTokenOwner, RegistryError, SealError, SealedSecret, Sealer, SealingKey, SecretHint,
+    StoredProviderToken,
 };
 pub use scope::{Scope, ScopeSet, UnknownScope};
 pub use secret::Secret;

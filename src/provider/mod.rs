@@ -12,6 +12,8 @@
 
 mod credential;
 mod kind;
+mod record;
+mod seal;
 
 pub use credential::{
     CredentialError, FieldProblem, MAX_FIELD_VALUE_BYTES, MAX_SECRET_BYTES, ProviderCredential,
@@ -19,4 +21,9 @@ pub use credential::{
 pub use kind::{
     CredentialField, InvalidProviderId, Presence, Provider, ProviderRegistry, ProviderSpec,
     RegistryError,
+};
+pub use record::{InvalidHint, ProviderToken, ProviderTokenOwner, SecretHint, StoredProviderToken};
+pub use seal::{
+    AssociatedData, DuplicateKeyId, InvalidKeyLength, KeyId, KeyRing, SealError, SealedSecret,
+    Sealer, SealingKey,
 };
