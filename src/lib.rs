@@ -16,9 +16,9 @@ pub use principal::{Principal, Via};
 pub use provider::{
     AssociatedData, CredentialError, CredentialField, DuplicateKeyId, FieldProblem, InvalidHint,
     InvalidKeyLength, InvalidProviderId, KeyId, KeyRing, MAX_FIELD_VALUE_BYTES, MAX_SECRET_BYTES,
-    Presence, Provider, ProviderCredential, ProviderRegistry, ProviderSpec, ProviderToken,
-    ProviderTokenOwner, RegistryError, SealError, SealedSecret, Sealer, SealingKey, SecretHint,
-    StoredProviderToken,
+    Presence, Provider, ProviderAction, ProviderCredential, ProviderRegistry, ProviderSpec,
+    ProviderToken, ProviderTokenOwner, RegistryError, SealError, SealedSecret, Sealer, SealingKey,
+    SecretHint, StoredProviderToken,
 };
 pub use scope::{Scope, ScopeSet, UnknownScope};
 pub use secret::Secret;

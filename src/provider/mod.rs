@@ -13,6 +13,7 @@
 mod credential;
 mod kind;
 mod record;
+mod rights;
 mod seal;
 
 pub use credential::{
@@ -23,6 +24,7 @@ pub use kind::{
     RegistryError,
 };
 pub use record::{InvalidHint, ProviderToken, ProviderTokenOwner, SecretHint, StoredProviderToken};
+pub use rights::ProviderAction;
 pub use seal::{
     AssociatedData, DuplicateKeyId, InvalidKeyLength, KeyId, KeyRing, SealError, SealedSecret,
     Sealer, SealingKey,
