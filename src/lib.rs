@@ -14,11 +14,13 @@ pub use model::{
 };
 pub use principal::{Principal, Via};
 pub use provider::{
-    AssociatedData, CredentialError, CredentialField, DuplicateKeyId, FieldProblem, InvalidHint,
-    InvalidKeyLength, InvalidProviderId, KeyId, KeyRing, MAX_FIELD_VALUE_BYTES, MAX_SECRET_BYTES,
-    Presence, Provider, ProviderAction, ProviderCredential, ProviderRegistry, ProviderSpec,
-    ProviderToken, ProviderTokenOwner, RegistryError, SealError, SealedSecret, Sealer, SealingKey,
-    SecretHint, StoredProviderToken,
+    AssociatedData, Billing, CandidateOutcome, CredentialError, CredentialField, DuplicateKeyId,
+    FailureReason, FieldProblem, InvalidHint, InvalidKeyLength, InvalidProviderId, KeyId, KeyRing,
+    LoadedCandidates, MAX_FIELD_VALUE_BYTES, MAX_SECRET_BYTES, PermissionDenied, Presence,
+    Provider, ProviderAction, ProviderCredential, ProviderRegistry, ProviderSpec, ProviderToken,
+    ProviderTokenOwner, RegistryError, Resolution, ResolutionFailure, ResolutionPolicy,
+    ResolutionRequest, ResolutionSource, SealError, SealedSecret, Sealer, SealingKey, SecretHint,
+    SkipReason, StoredProviderToken, Trace, TraceStep, resolve,
 };
 pub use scope::{Scope, ScopeSet, UnknownScope};
 pub use secret::Secret;

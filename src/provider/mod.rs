@@ -13,8 +13,12 @@
 mod credential;
 mod kind;
 mod record;
+mod resolve;
 mod rights;
 mod seal;
+
+#[cfg(test)]
+mod resolve_tests;
 
 pub use credential::{
     CredentialError, FieldProblem, MAX_FIELD_VALUE_BYTES, MAX_SECRET_BYTES, ProviderCredential,
@@ -24,6 +28,11 @@ pub use kind::{
     RegistryError,
 };
 pub use record::{InvalidHint, ProviderToken, ProviderTokenOwner, SecretHint, StoredProviderToken};
+pub use resolve::{
+    Billing, CandidateOutcome, FailureReason, LoadedCandidates, PermissionDenied, Resolution,
+    ResolutionFailure, ResolutionPolicy, ResolutionRequest, ResolutionSource, SkipReason, Trace,
+    TraceStep, resolve,
+};
 pub use rights::ProviderAction;
 pub use seal::{
     AssociatedData, DuplicateKeyId, InvalidKeyLength, KeyId, KeyRing, SealError, SealedSecret,
