@@ -7,6 +7,7 @@ mod memory;
 mod model;
 pub mod policy;
 mod principal;
+mod provider;
 mod repository;
 mod scope;
 mod secret;
@@ -27,6 +28,15 @@ pub use model::{
 };
 pub use policy::Grant;
 pub use principal::{Principal, Via};
+pub use provider::{
+    AssociatedData, Billing, CandidateOutcome, CredentialError, CredentialField, DuplicateKeyId,
+    FailureReason, FieldProblem, InvalidHint, InvalidKeyLength, InvalidProviderId, KeyId, KeyRing,
+    LoadedCandidates, MAX_FIELD_VALUE_BYTES, MAX_SECRET_BYTES, PermissionDenied, Presence,
+    Provider, ProviderAction, ProviderCredential, ProviderRegistry, ProviderSpec, ProviderToken,
+    ProviderTokenOwner, RegistryError, Resolution, ResolutionFailure, ResolutionPolicy,
+    ResolutionRequest, ResolutionSource, SealError, SealedSecret, Sealer, SealingKey, SecretHint,
+    SkipReason, StoredProviderToken, Trace, TraceStep, resolve,
+};
 pub use repository::{
     AccountRepository, Insert, MembershipRepository, MembershipWrite, PersonalTokenRepository,
     Repository, RotationWrite,
