@@ -10,8 +10,10 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 
 use crate::error::AuthFailure;
-use crate::model::{OrganizationId, Role, TokenId, UserId, UserStatus};
+use crate::model::UserStatus;
+use crate::model::{ExecutionContext, OrganizationId, ProviderTokenId, Role, TokenId, UserId};
 use crate::principal::{Principal, Via};
+use crate::provider::{Billing, Provider, ProviderTokenOwner, ResolutionSource, Trace};
 use crate::scope::ScopeSet;
 
 /// Who caused an event.
@@ -133,6 +135,51 @@ pub enum AuditEventKind {
         from: Option<Role>,
         /// The role after; `None` if the user was removed.
         to: Option<Role>,
+    },
+    /// A provider token was stored, or replaced its owner's token for the
+    /// same provider (rule P3).
+    ProviderTokenStored {
+        /// The token.
+        token: ProviderTokenId,
+        /// Its owner.
+        owner: ProviderTokenOwner,
+        /// Its provider.
+        provider: Provider,
+        /// Whether it replaced a token stored before.
+        replaced: bool,
+    },
+    /// A provider token was removed.
+    ProviderTokenRemoved {
+        /// The token.
+        token: ProviderTokenId,
+        /// Its owner.
+        owner: ProviderTokenOwner,
+        /// Its provider.
+        provider: Provider,
+    },
+    /// A job's credential was resolved (rules R9, R10).
+    ProviderTokenResolved {
+        /// The provider.
+        provider: Provider,
+        /// Where the job runs.
+        context: ExecutionContext,
+        /// Which candidate was used.
+        source: ResolutionSource,
+        /// The token used; `None` for the platform credential.
+        token: Option<ProviderTokenId>,
+        /// Who is billed.
+        billing: Billing,
+    },
+    /// Resolution refused a job or found no credential for it (rule R6).
+    ProviderTokenResolutionFailed {
+        /// The provider.
+        provider: Provider,
+        /// Where the job was to run.
+        context: ExecutionContext,
+        /// Why, as printed.
+        reason: String,
+        /// Every candidate and why it was skipped.
+        trace: Trace,
     },
     /// A user was blocked or unblocked (rule A2).
     UserStatusChanged {

@@ -8,7 +8,8 @@
 use std::fmt;
 
 use crate::clock::RandomError;
-use crate::model::{AccountId, OrganizationId, Role, TokenId, UserId};
+use crate::model::{AccountId, OrganizationId, ProviderTokenId, Role, TokenId, UserId};
+use crate::provider::{CredentialError, ResolutionFailure, SealError};
 use crate::scope::{ScopeSet, UnknownScope};
 use crate::token::digest::PepperTooShort;
 use crate::token::format::InvalidPrefix;
@@ -121,6 +122,23 @@ pub enum Error {
     /// The user is blocked (rule A2).
     #[error("user {0} is blocked")]
     UserBlocked(UserId),
+    /// A provider credential that its provider's specification refuses
+    /// (rule P1).
+    #[error(transparent)]
+    Credential(#[from] CredentialError),
+    /// No provider token with this id is in the acting user's reach.
+    #[error("provider token {0} does not exist")]
+    ProviderTokenNotFound(ProviderTokenId),
+    /// A provider token's expiry is not after now (rule P6).
+    #[error("the provider token's expiry {0} is not in the future")]
+    ProviderTokenExpiryInPast(chrono::DateTime<chrono::Utc>),
+    /// Resolution found no credential the job may run on, or the principal
+    /// may not resolve; the failure carries its trace (rules R1–R9).
+    #[error(transparent)]
+    Resolution(#[from] Box<ResolutionFailure>),
+    /// A sealed provider secret could not be sealed or opened (rule P5).
+    #[error(transparent)]
+    Seal(#[from] SealError),
     /// A token prefix that the format refuses.
     #[error(transparent)]
     InvalidPrefix(#[from] InvalidPrefix),

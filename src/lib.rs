@@ -39,11 +39,14 @@ pub use provider::{
 };
 pub use repository::{
     AccountRepository, Insert, MembershipRepository, MembershipWrite, PersonalTokenRepository,
-    Repository, RotationWrite,
+    ProviderTokenRepository, Repository, RotationWrite,
 };
 pub use scope::{Scope, ScopeSet, UnknownScope};
 pub use secret::Secret;
-pub use service::{AccessService, AccessServiceBuilder, MintRequest};
+pub use service::{
+    AccessService, AccessServiceBuilder, MintRequest, NoSealer, ResolvedCredential,
+    StoreProviderToken,
+};
 pub use token::digest::{PepperId, PepperRing, PepperTooShort, TokenDigest};
 pub use token::format::{FormatError, InvalidPrefix, MAX_PREFIX_LEN, TokenFormat};
 pub use token::policy::{

@@ -14,9 +14,11 @@ use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use chrono::{DateTime, Utc};
 
 use crate::model::{Account, AccountId, Membership, Organization, OrganizationId, Role, TokenId};
-use crate::model::{User, UserId, UserStatus};
+use crate::model::{ProviderTokenId, User, UserId, UserStatus};
+use crate::provider::{Provider, ProviderToken, ProviderTokenOwner, StoredProviderToken};
+use crate::repository::RotationWrite;
 use crate::repository::{AccountRepository, Insert, MembershipRepository, MembershipWrite};
-use crate::repository::{PersonalTokenRepository, Repository, RotationWrite};
+use crate::repository::{PersonalTokenRepository, ProviderTokenRepository, Repository};
 use crate::token::digest::TokenDigest;
 use crate::token::record::{PersonalToken, StoredPersonalToken};
 
@@ -44,6 +46,9 @@ struct State {
     token_digests: HashMap<TokenDigest, TokenId>,
     /// Each user's tokens, oldest first.
     tokens_by_owner: HashMap<UserId, Vec<TokenId>>,
+    /// Provider tokens by owner, then provider: one per pair (rule P3).
+    provider_tokens: HashMap<ProviderTokenOwner, BTreeMap<Provider, StoredProviderToken>>,
+    provider_token_keys: HashMap<ProviderTokenId, (ProviderTokenOwner, Provider)>,
 }
 
 impl MemoryStore {
@@ -80,6 +85,7 @@ impl MemoryStore {
             && a.memberships == b.memberships
             && a.tokens == b.tokens
             && a.tokens_by_owner == b.tokens_by_owner
+            && a.provider_tokens == b.provider_tokens
     }
 
     /// A deep copy, for comparing before and after with
@@ -342,5 +348,79 @@ impl PersonalTokenRepository for MemoryStore {
             stored.token.last_used_from = addresses.to_vec();
         }
         Ok(())
+    }
+}
+
+impl ProviderTokenRepository for MemoryStore {
+    async fn put_provider_token(
+        &self,
+        token: &StoredProviderToken,
+    ) -> Result<Option<ProviderToken>, Infallible> {
+        let mut state = self.write();
+        let owned = state.provider_tokens.entry(token.owner).or_default();
+        let previous = owned.insert(token.provider.clone(), token.clone());
+        if let Some(previous) = &previous {
+            state.provider_token_keys.remove(&previous.id);
+        }
+        state
+            .provider_token_keys
+            .insert(token.id, (token.owner, token.provider.clone()));
+        Ok(previous.map(|previous| previous.metadata()))
+    }
+
+    async fn provider_token(
+        &self,
+        id: ProviderTokenId,
+    ) -> Result<Option<StoredProviderToken>, Infallible> {
+        let state = self.read();
+        let found = state
+            .provider_token_keys
+            .get(&id)
+            .and_then(|(owner, provider)| state.provider_tokens.get(owner)?.get(provider));
+        Ok(found.cloned())
+    }
+
+    async fn provider_token_for(
+        &self,
+        owner: ProviderTokenOwner,
+        provider: &Provider,
+    ) -> Result<Option<StoredProviderToken>, Infallible> {
+        let state = self.read();
+        Ok(state
+            .provider_tokens
+            .get(&owner)
+            .and_then(|owned| owned.get(provider))
+            .cloned())
+    }
+
+    async fn provider_tokens_of(
+        &self,
+        owner: ProviderTokenOwner,
+    ) -> Result<Vec<ProviderToken>, Infallible> {
+        let state = self.read();
+        let owned = state
+            .provider_tokens
+            .get(&owner)
+            .into_iter()
+            .flat_map(BTreeMap::values);
+        Ok(owned.map(StoredProviderToken::metadata).collect())
+    }
+
+    async fn remove_provider_token(
+        &self,
+        id: ProviderTokenId,
+    ) -> Result<Option<ProviderToken>, Infallible> {
+        let mut state = self.write();
+        let Some((owner, provider)) = state.provider_token_keys.remove(&id) else {
+            return Ok(None);
+        };
+        let Some(owned) = state.provider_tokens.get_mut(&owner) else {
+            return Ok(None);
+        };
+        let removed = owned.remove(&provider);
+        if owned.is_empty() {
+            state.provider_tokens.remove(&owner);
+        }
+        Ok(removed.map(|removed| removed.metadata()))
     }
 }

@@ -17,7 +17,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::model::{Account, AccountId, Membership, Organization, OrganizationId, Role, TokenId};
-use crate::model::{User, UserId, UserStatus};
+use crate::model::{ProviderTokenId, User, UserId, UserStatus};
+use crate::provider::{Provider, ProviderToken, ProviderTokenOwner, StoredProviderToken};
 use crate::token::digest::TokenDigest;
 use crate::token::record::{PersonalToken, StoredPersonalToken};
 
@@ -211,6 +212,50 @@ pub trait PersonalTokenRepository: Repository {
     ) -> impl Future<Output = Result<(), Self::Error>> + Send;
 }
 
+/// Provider access tokens, at most one per owner and provider (rule P3),
+/// their secrets sealed (rule P5).
+pub trait ProviderTokenRepository: Repository {
+    /// Stores `token` as its owner's token for its provider, replacing the
+    /// one stored before, if any, and returns that one's metadata.
+    ///
+    /// Contract: one atomic step keyed on owner and provider, so that an
+    /// owner never has two tokens for one provider (rule P3); token ids are
+    /// unique across owners.
+    fn put_provider_token(
+        &self,
+        token: &StoredProviderToken,
+    ) -> impl Future<Output = Result<Option<ProviderToken>, Self::Error>> + Send;
+
+    /// The token with this id, whoever owns it.
+    fn provider_token(
+        &self,
+        id: ProviderTokenId,
+    ) -> impl Future<Output = Result<Option<StoredProviderToken>, Self::Error>> + Send;
+
+    /// The owner's token for the provider.
+    fn provider_token_for(
+        &self,
+        owner: ProviderTokenOwner,
+        provider: &Provider,
+    ) -> impl Future<Output = Result<Option<StoredProviderToken>, Self::Error>> + Send;
+
+    /// Every token of the owner, as metadata, ordered by provider id.
+    fn provider_tokens_of(
+        &self,
+        owner: ProviderTokenOwner,
+    ) -> impl Future<Output = Result<Vec<ProviderToken>, Self::Error>> + Send;
+
+    /// Deletes the token with this id and returns its metadata; `None` if
+    /// there was none.
+    ///
+    /// Contract: the sealed secret must be gone from storage once this
+    /// returns, not merely marked deleted.
+    fn remove_provider_token(
+        &self,
+        id: ProviderTokenId,
+    ) -> impl Future<Output = Result<Option<ProviderToken>, Self::Error>> + Send;
+}
+
 /// Forwards every repository trait through a shared pointer, so a service
 /// can hold an `Arc` of a store that tests also inspect.
 impl<T: Repository + ?Sized> Repository for Arc<T> {
@@ -333,5 +378,43 @@ impl<T: PersonalTokenRepository + ?Sized> PersonalTokenRepository for Arc<T> {
         addresses: &[IpAddr],
     ) -> impl Future<Output = Result<(), Self::Error>> + Send {
         (**self).record_use(id, at, addresses)
+    }
+}
+
+impl<T: ProviderTokenRepository + ?Sized> ProviderTokenRepository for Arc<T> {
+    fn put_provider_token(
+        &self,
+        token: &StoredProviderToken,
+    ) -> impl Future<Output = Result<Option<ProviderToken>, Self::Error>> + Send {
+        (**self).put_provider_token(token)
+    }
+
+    fn provider_token(
+        &self,
+        id: ProviderTokenId,
+    ) -> impl Future<Output = Result<Option<StoredProviderToken>, Self::Error>> + Send {
+        (**self).provider_token(id)
+    }
+
+    fn provider_token_for(
+        &self,
+        owner: ProviderTokenOwner,
+        provider: &Provider,
+    ) -> impl Future<Output = Result<Option<StoredProviderToken>, Self::Error>> + Send {
+        (**self).provider_token_for(owner, provider)
+    }
+
+    fn provider_tokens_of(
+        &self,
+        owner: ProviderTokenOwner,
+    ) -> impl Future<Output = Result<Vec<ProviderToken>, Self::Error>> + Send {
+        (**self).provider_tokens_of(owner)
+    }
+
+    fn remove_provider_token(
+        &self,
+        id: ProviderTokenId,
+    ) -> impl Future<Output = Result<Option<ProviderToken>, Self::Error>> + Send {
+        (**self).remove_provider_token(id)
     }
 }

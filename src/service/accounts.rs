@@ -15,7 +15,7 @@ use super::{ATTEMPTS, AccessService};
 /// The longest account name, in characters.
 const MAX_ACCOUNT_NAME_CHARS: usize = 255;
 
-impl<S, A> AccessService<S, A>
+impl<S, A, K> AccessService<S, A, K>
 where
     S: AccountRepository + MembershipRepository + PersonalTokenRepository,
     A: AuditSink,

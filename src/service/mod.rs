@@ -7,6 +7,7 @@
 //! one database.
 
 mod accounts;
+mod providers;
 mod tokens;
 
 use std::sync::Arc;
@@ -19,11 +20,14 @@ use crate::error::Error;
 use crate::model::{ExecutionContext, OrganizationId, Role, UserId};
 use crate::policy::{self, Grant};
 use crate::principal::Principal;
+use crate::provider::{ProviderRegistry, ResolutionPolicy};
 use crate::repository::{AccountRepository, MembershipRepository, PersonalTokenRepository};
 use crate::scope::ScopeSet;
 use crate::token::digest::PepperRing;
 use crate::token::format::TokenFormat;
 use crate::token::policy::TokenPolicy;
+
+pub use providers::{ResolvedCredential, StoreProviderToken};
 
 pub use tokens::MintRequest;
 
@@ -31,27 +35,39 @@ pub use tokens::MintRequest;
 /// colliding identifier before giving up with [`Error::Conflict`].
 const ATTEMPTS: usize = 3;
 
-/// The library's entry point: accounts, memberships and personal access
-/// tokens over a host's repositories.
+/// The library's entry point: accounts, memberships, personal access tokens
+/// and provider access tokens over a host's repositories.
 ///
 /// `S` is the host's storage, implementing the repository traits; `A` is its
-/// audit sink. Build one with [`AccessService::builder`].
-pub struct AccessService<S, A> {
+/// audit sink; `K` seals provider secrets. Build one with
+/// [`AccessService::builder`]. A service built without
+/// [`sealer`](AccessServiceBuilder::sealer) has no provider-token methods at
+/// all, rather than methods that fail.
+pub struct AccessService<S, A, K = NoSealer> {
     store: S,
     audit: A,
+    sealer: K,
     clock: Arc<dyn Clock>,
     random: Arc<dyn RandomSource>,
     peppers: PepperRing,
     format: TokenFormat,
     policy: TokenPolicy,
+    providers: ProviderRegistry,
+    resolution: ResolutionPolicy,
 }
 
-impl<S, A> std::fmt::Debug for AccessService<S, A> {
+/// The sealer of a service configured without one: it offers no
+/// provider-token methods.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoSealer;
+
+impl<S, A, K> std::fmt::Debug for AccessService<S, A, K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AccessService")
             .field("peppers", &self.peppers)
             .field("format", &self.format)
             .field("policy", &self.policy)
+            .field("resolution", &self.resolution)
             .finish_non_exhaustive()
     }
 }
@@ -59,11 +75,11 @@ impl<S, A> std::fmt::Debug for AccessService<S, A> {
 /// Configures an [`AccessService`]. Clock and random source default to the
 /// system's; format and policy to their defaults.
 #[must_use]
-pub struct AccessServiceBuilder<S, A> {
-    service: AccessService<S, A>,
+pub struct AccessServiceBuilder<S, A, K = NoSealer> {
+    service: AccessService<S, A, K>,
 }
 
-impl<S, A> AccessServiceBuilder<S, A> {
+impl<S, A, K> AccessServiceBuilder<S, A, K> {
     /// Uses `clock` instead of the system clock.
     pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
         self.service.clock = Arc::new(clock);
@@ -88,8 +104,51 @@ impl<S, A> AccessServiceBuilder<S, A> {
         self
     }
 
+    /// Seals provider secrets with `sealer` (rule P5), which gives the
+    /// service its provider-token methods.
+    pub fn sealer<K2>(self, sealer: K2) -> AccessServiceBuilder<S, A, K2> {
+        let AccessService {
+            store,
+            audit,
+            sealer: _,
+            clock,
+            random,
+            peppers,
+            format,
+            policy,
+            providers,
+            resolution,
+        } = self.service;
+        let service = AccessService {
+            store,
+            audit,
+            sealer,
+            clock,
+            random,
+            peppers,
+            format,
+            policy,
+            providers,
+            resolution,
+        };
+        AccessServiceBuilder { service }
+    }
+
+    /// Uses another provider registry, such as one with the host's own
+    /// providers registered. The known providers are the default.
+    pub fn providers(mut self, providers: ProviderRegistry) -> Self {
+        self.service.providers = providers;
+        self
+    }
+
+    /// Uses another resolution policy (rules A6, R4, R5).
+    pub fn resolution_policy(mut self, resolution: ResolutionPolicy) -> Self {
+        self.service.resolution = resolution;
+        self
+    }
+
     /// The configured service.
-    pub fn build(self) -> AccessService<S, A> {
+    pub fn build(self) -> AccessService<S, A, K> {
         self.service
     }
 }
@@ -102,15 +161,20 @@ impl<S, A> AccessService<S, A> {
             service: AccessService {
                 store,
                 audit,
+                sealer: NoSealer,
                 clock: Arc::new(SystemClock),
                 random: Arc::new(SystemRandom),
                 peppers,
                 format: TokenFormat::default(),
                 policy: TokenPolicy::default(),
+                providers: ProviderRegistry::default(),
+                resolution: ResolutionPolicy::default(),
             },
         }
     }
+}
 
+impl<S, A, K> AccessService<S, A, K> {
     /// The storage the service works on.
     pub fn store(&self) -> &S {
         &self.store
@@ -130,9 +194,19 @@ impl<S, A> AccessService<S, A> {
     pub fn policy(&self) -> &TokenPolicy {
         &self.policy
     }
+
+    /// The providers the service knows.
+    pub fn providers(&self) -> &ProviderRegistry {
+        &self.providers
+    }
+
+    /// The resolution policy.
+    pub fn resolution_policy(&self) -> &ResolutionPolicy {
+        &self.resolution
+    }
 }
 
-impl<S, A> AccessService<S, A>
+impl<S, A, K> AccessService<S, A, K>
 where
     S: AccountRepository + MembershipRepository + PersonalTokenRepository,
     A: AuditSink,

@@ -69,7 +69,7 @@ impl MintRequest {
 /// managing tokens is calling the platform API (rule S4).
 const MANAGE: ScopeSet = ScopeSet::COMMAND_LINE;
 
-impl<S, A> AccessService<S, A>
+impl<S, A, K> AccessService<S, A, K>
 where
     S: AccountRepository + MembershipRepository + PersonalTokenRepository,
     A: AuditSink,
