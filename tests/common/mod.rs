@@ -64,3 +64,53 @@ impl World {
             .collect()
     }
 }
+
+pub type ProviderService =
+    AccessService<Arc<MemoryStore>, Arc<MemoryAuditLog>, access_tokens::KeyRing>;
+
+/// A world whose service also holds provider tokens, under `policy`.
+pub struct ProviderWorld {
+    pub service: ProviderService,
+    pub store: Arc<MemoryStore>,
+    pub audit: Arc<MemoryAuditLog>,
+    pub clock: Arc<ManualClock>,
+}
+
+pub fn key_ring() -> access_tokens::KeyRing {
+    let key = access_tokens::SealingKey::new(access_tokens::KeyId::new("k1"), [3; 32]);
+    access_tokens::KeyRing::new(key, [], Arc::new(SeededRandom::new(99))).unwrap()
+}
+
+impl ProviderWorld {
+    pub fn new(policy: access_tokens::ResolutionPolicy) -> Self {
+        let store = Arc::new(MemoryStore::new());
+        let audit = Arc::new(MemoryAuditLog::new());
+        let clock = Arc::new(ManualClock::new(start()));
+        let service = AccessService::builder(Arc::clone(&store), Arc::clone(&audit), pepper())
+            .clock(Arc::clone(&clock))
+            .random(SeededRandom::new(42))
+            .sealer(key_ring())
+            .resolution_policy(policy)
+            .build();
+        Self {
+            service,
+            store,
+            audit,
+            clock,
+        }
+    }
+
+    pub async fn user(&self, name: &str) -> (User, Principal) {
+        let user = self.service.create_user(name).await.unwrap();
+        let session = Principal::session(user.id);
+        (user, session)
+    }
+
+    pub fn events(&self) -> Vec<AuditEventKind> {
+        self.audit
+            .take()
+            .into_iter()
+            .map(|event| event.kind)
+            .collect()
+    }
+}
