@@ -194,6 +194,7 @@ mod repository;
 mod scope;
 mod secret;
 mod service;
+pub mod testkit;
 mod token;
 
 pub use audit::{

@@ -1,0 +1,256 @@
+//! The conformance kit against the in-memory store, and against stores
+//! broken on purpose to show that the kit notices.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::io;
+use std::net::IpAddr;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use access_tokens::testkit::{self, Check, ConformanceFailure};
+use access_tokens::{
+    Account, AccountId, AccountRepository, Insert, Membership, MembershipRepository,
+    MembershipWrite, MemoryStore, Organization, OrganizationId, PersonalToken,
+    PersonalTokenRepository, Repository, Role, RotationWrite, StoredPersonalToken, TokenDigest,
+    TokenId, User, UserId, UserStatus,
+};
+use chrono::{DateTime, Utc};
+
+#[tokio::test]
+async fn memory_store_passes_the_whole_conformance_kit() {
+    testkit::check_all(|| async { MemoryStore::new() })
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn memory_store_passes_each_trait_kit_on_its_own() {
+    testkit::check_accounts(|| async { MemoryStore::new() })
+        .await
+        .unwrap();
+    testkit::check_memberships(|| async { MemoryStore::new() })
+        .await
+        .unwrap();
+    testkit::check_personal_tokens(|| async { MemoryStore::new() })
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn memory_store_seeded_with_the_token_owners_passes_the_token_kit() {
+    testkit::check_personal_tokens(|| async {
+        let store = MemoryStore::new();
+        for owner in testkit::token_owners() {
+            assert_eq!(store.insert_user(&owner).await, Ok(Insert::Inserted));
+        }
+        store
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn kit_catches_a_store_that_lets_the_last_owner_go() {
+    let failure = testkit::check_all(|| async { Broken::new(Fault::NoLastOwnerGuard) })
+        .await
+        .unwrap_err();
+
+    assert_eq!(failure.check(), Check::LastOwnerGuard);
+    assert_eq!(failure.step(), "set_role demoting the only owner");
+    let message = failure.to_string();
+    assert!(message.contains("last_owner_guard"), "{message}");
+    assert!(message.contains("expected LastOwner"), "{message}");
+}
+
+#[tokio::test]
+async fn kit_catches_a_revoke_that_reports_revoked_tokens_again() {
+    let failure = testkit::check_all(|| async { Broken::new(Fault::RevokeReportsEveryId) })
+        .await
+        .unwrap_err();
+
+    assert_eq!(failure.check(), Check::RevokeIsIdempotent);
+    assert!(matches!(failure, ConformanceFailure::Contract { .. }));
+}
+
+#[tokio::test]
+async fn kit_wraps_the_repository_error_of_a_failing_call() {
+    let failure = testkit::check_personal_tokens(|| async { Broken::new(Fault::RecordUseFails) })
+        .await
+        .unwrap_err();
+
+    assert_eq!(failure.check(), Check::RecordUse);
+    let ConformanceFailure::Repository { source, .. } = &failure else {
+        panic!("expected a repository failure, got {failure:?}");
+    };
+    assert_eq!(source.to_string(), "the database went away");
+}
+
+/// What a [`Broken`] store gets wrong.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    /// `set_role` checks the expected role but not rule A3.
+    NoLastOwnerGuard,
+    /// `revoke` reports every id given, revoked before or not.
+    RevokeReportsEveryId,
+    /// `record_use` always fails with a storage error.
+    RecordUseFails,
+}
+
+/// A store with one fault: accounts and tokens in a [`MemoryStore`],
+/// memberships in its own map so that the last-owner guard can be left out.
+struct Broken {
+    fault: Fault,
+    inner: MemoryStore,
+    memberships: Mutex<BTreeMap<(OrganizationId, UserId), Role>>,
+}
+
+impl Broken {
+    fn new(fault: Fault) -> Self {
+        Self {
+            fault,
+            inner: MemoryStore::new(),
+            memberships: Mutex::default(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, BTreeMap<(OrganizationId, UserId), Role>> {
+        self.memberships
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+fn never<T>(result: Result<T, Infallible>) -> Result<T, io::Error> {
+    result.map_err(|never| match never {})
+}
+
+impl Repository for Broken {
+    type Error = io::Error;
+}
+
+impl AccountRepository for Broken {
+    async fn insert_user(&self, user: &User) -> io::Result<Insert> {
+        never(self.inner.insert_user(user).await)
+    }
+
+    async fn insert_organization(
+        &self,
+        organization: &Organization,
+        owner: UserId,
+    ) -> io::Result<Insert> {
+        let inserted = never(self.inner.insert_organization(organization, owner).await)?;
+        if inserted == Insert::Inserted {
+            let mut memberships = self.lock();
+            memberships.insert((organization.id, owner), Role::Owner);
+        }
+        Ok(inserted)
+    }
+
+    async fn account(&self, id: AccountId) -> io::Result<Option<Account>> {
+        never(self.inner.account(id).await)
+    }
+
+    async fn set_user_status(&self, user: UserId, status: UserStatus) -> io::Result<bool> {
+        never(self.inner.set_user_status(user, status).await)
+    }
+}
+
+impl MembershipRepository for Broken {
+    async fn role(&self, organization: OrganizationId, user: UserId) -> io::Result<Option<Role>> {
+        Ok(self.lock().get(&(organization, user)).copied())
+    }
+
+    async fn members(&self, organization: OrganizationId) -> io::Result<Vec<Membership>> {
+        let memberships = self.lock();
+        Ok(memberships
+            .iter()
+            .filter(|((of, _), _)| *of == organization)
+            .map(|(&(organization, user), &role)| Membership {
+                organization,
+                user,
+                role,
+            })
+            .collect())
+    }
+
+    async fn set_role(
+        &self,
+        organization: OrganizationId,
+        user: UserId,
+        expected: Option<Role>,
+        role: Option<Role>,
+    ) -> io::Result<MembershipWrite> {
+        let mut memberships = self.lock();
+        let found = memberships.get(&(organization, user)).copied();
+        if found != expected {
+            return Ok(MembershipWrite::Conflict { found });
+        }
+        let owners = memberships
+            .iter()
+            .filter(|((of, _), role)| *of == organization && **role == Role::Owner)
+            .count();
+        let loses_owner = found == Some(Role::Owner) && role != Some(Role::Owner);
+        if self.fault != Fault::NoLastOwnerGuard && loses_owner && owners <= 1 {
+            return Ok(MembershipWrite::LastOwner);
+        }
+        match role {
+            Some(role) => memberships.insert((organization, user), role),
+            None => memberships.remove(&(organization, user)),
+        };
+        Ok(MembershipWrite::Written { previous: found })
+    }
+}
+
+impl PersonalTokenRepository for Broken {
+    async fn insert_token(&self, token: &StoredPersonalToken) -> io::Result<Insert> {
+        never(self.inner.insert_token(token).await)
+    }
+
+    async fn token_by_digest(
+        &self,
+        digest: &TokenDigest,
+    ) -> io::Result<Option<StoredPersonalToken>> {
+        never(self.inner.token_by_digest(digest).await)
+    }
+
+    async fn token(&self, id: TokenId) -> io::Result<Option<PersonalToken>> {
+        never(self.inner.token(id).await)
+    }
+
+    async fn tokens_of(&self, owner: UserId) -> io::Result<Vec<PersonalToken>> {
+        never(self.inner.tokens_of(owner).await)
+    }
+
+    async fn revoke(&self, ids: &[TokenId], at: DateTime<Utc>) -> io::Result<Vec<TokenId>> {
+        let newly = never(self.inner.revoke(ids, at).await)?;
+        if self.fault == Fault::RevokeReportsEveryId {
+            return Ok(ids.to_vec());
+        }
+        Ok(newly)
+    }
+
+    async fn family(&self, root: TokenId) -> io::Result<Vec<PersonalToken>> {
+        never(self.inner.family(root).await)
+    }
+
+    async fn rotate(
+        &self,
+        old: TokenId,
+        successor: &StoredPersonalToken,
+        at: DateTime<Utc>,
+    ) -> io::Result<RotationWrite> {
+        never(self.inner.rotate(old, successor, at).await)
+    }
+
+    async fn record_use(
+        &self,
+        id: TokenId,
+        at: DateTime<Utc>,
+        addresses: &[IpAddr],
+    ) -> io::Result<()> {
+        if self.fault == Fault::RecordUseFails {
+            return Err(io::Error::other("the database went away"));
+        }
+        never(self.inner.record_use(id, at, addresses).await)
+    }
+}
