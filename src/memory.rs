@@ -7,6 +7,7 @@
 //! lock shared.
 
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::convert::Infallible;
 use std::net::IpAddr;
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -42,8 +43,9 @@ struct State {
     /// Keyed by organization, then user: one organization's members sit
     /// together, in a stable order.
     memberships: BTreeMap<(OrganizationId, UserId), Role>,
-    tokens: HashMap<TokenId, StoredPersonalToken>,
-    token_digests: HashMap<TokenDigest, TokenId>,
+    /// Tokens by digest: the authentication path is one lookup here.
+    tokens: HashMap<TokenDigest, StoredPersonalToken, DigestHashing>,
+    token_digests: HashMap<TokenId, TokenDigest>,
     /// Each user's tokens, oldest first.
     tokens_by_owner: HashMap<UserId, Vec<TokenId>>,
     /// Provider tokens by owner, then provider: one per pair (rule P3).
@@ -124,18 +126,26 @@ impl State {
     }
 
     fn token_is_new(&self, token: &StoredPersonalToken) -> bool {
-        !self.tokens.contains_key(&token.token.id)
-            && !self.token_digests.contains_key(&token.digest)
+        !self.token_digests.contains_key(&token.token.id) && !self.tokens.contains_key(&token.digest)
     }
 
     fn insert_token(&mut self, token: StoredPersonalToken) {
         let id = token.token.id;
-        self.token_digests.insert(token.digest, id);
+        self.token_digests.insert(id, token.digest);
         self.tokens_by_owner
             .entry(token.token.owner)
             .or_default()
             .push(id);
-        self.tokens.insert(id, token);
+        self.tokens.insert(token.digest, token);
+    }
+
+    fn token(&self, id: &TokenId) -> Option<&StoredPersonalToken> {
+        self.token_digests.get(id).and_then(|digest| self.tokens.get(digest))
+    }
+
+    fn token_mut(&mut self, id: &TokenId) -> Option<&mut StoredPersonalToken> {
+        let digest = self.token_digests.get(id)?;
+        self.tokens.get_mut(digest)
     }
 
     fn owner_count(&self, organization: OrganizationId) -> usize {
@@ -146,6 +156,35 @@ impl State {
             .filter(|(_, role)| **role == Role::Owner)
             .count()
     }
+}
+
+/// Hashes a [`TokenDigest`] by its first eight bytes. A digest is an HMAC
+/// output under a key no client knows, so its bytes are already uniform and
+/// cannot be chosen to collide: hashing them again would only cost time on
+/// the authentication path.
+#[derive(Debug, Default, Clone, Copy)]
+struct DigestHasher(u64);
+
+type DigestHashing = BuildHasherDefault<DigestHasher>;
+
+impl Hasher for DigestHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut word = [0u8; 8];
+        for (slot, byte) in word.iter_mut().zip(bytes) {
+            *slot = *byte;
+        }
+        self.0 = self.0.rotate_left(29) ^ u64::from_le_bytes(word);
+    }
+
+    fn write_u32(&mut self, value: u32) {
+        self.0 = self.0.rotate_left(29) ^ u64::from(value);
+    }
+
+    fn write_usize(&mut self, _length: usize) {}
 }
 
 impl Repository for MemoryStore {
@@ -252,19 +291,11 @@ impl PersonalTokenRepository for MemoryStore {
         digest: &TokenDigest,
     ) -> Result<Option<StoredPersonalToken>, Infallible> {
         let state = self.read();
-        let found = state
-            .token_digests
-            .get(digest)
-            .and_then(|id| state.tokens.get(id));
-        Ok(found.cloned())
+        Ok(state.tokens.get(digest).cloned())
     }
 
     async fn token(&self, id: TokenId) -> Result<Option<PersonalToken>, Infallible> {
-        Ok(self
-            .read()
-            .tokens
-            .get(&id)
-            .map(|stored| stored.token.clone()))
+        Ok(self.read().token(&id).map(|stored| stored.token.clone()))
     }
 
     async fn tokens_of(&self, owner: UserId) -> Result<Vec<PersonalToken>, Infallible> {
@@ -276,7 +307,7 @@ impl PersonalTokenRepository for MemoryStore {
             .unwrap_or_default();
         Ok(ids
             .iter()
-            .filter_map(|id| state.tokens.get(id))
+            .filter_map(|id| state.token(id))
             .map(|s| s.token.clone())
             .collect())
     }
@@ -285,7 +316,7 @@ impl PersonalTokenRepository for MemoryStore {
         let mut state = self.write();
         let mut newly = Vec::new();
         for id in ids {
-            if let Some(stored) = state.tokens.get_mut(id) {
+            if let Some(stored) = state.token_mut(id) {
                 if stored.token.revoked_at.is_none() {
                     stored.token.revoked_at = Some(at);
                     newly.push(*id);
@@ -297,7 +328,7 @@ impl PersonalTokenRepository for MemoryStore {
 
     async fn family(&self, root: TokenId) -> Result<Vec<PersonalToken>, Infallible> {
         let state = self.read();
-        let Some(owner) = state.tokens.get(&root).map(|stored| stored.token.owner) else {
+        let Some(owner) = state.token(&root).map(|stored| stored.token.owner) else {
             return Ok(Vec::new());
         };
         let ids = state
@@ -307,7 +338,7 @@ impl PersonalTokenRepository for MemoryStore {
             .unwrap_or_default();
         let family = ids
             .iter()
-            .filter_map(|id| state.tokens.get(id))
+            .filter_map(|id| state.token(id))
             .filter(|stored| stored.token.family.root == root)
             .map(|stored| stored.token.clone())
             .collect();
@@ -324,7 +355,7 @@ impl PersonalTokenRepository for MemoryStore {
         if !state.token_is_new(successor) {
             return Ok(RotationWrite::Duplicate);
         }
-        let Some(stored) = state.tokens.get_mut(&old) else {
+        let Some(stored) = state.token_mut(&old) else {
             return Ok(RotationWrite::NotFound);
         };
         if stored.token.revoked_at.is_some() {
@@ -343,7 +374,7 @@ impl PersonalTokenRepository for MemoryStore {
         at: DateTime<Utc>,
         addresses: &[IpAddr],
     ) -> Result<(), Infallible> {
-        if let Some(stored) = self.write().tokens.get_mut(&id) {
+        if let Some(stored) = self.write().token_mut(&id) {
             stored.token.last_used_at = Some(at);
             stored.token.last_used_from = addresses.to_vec();
         }
