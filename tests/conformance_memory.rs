@@ -11,8 +11,9 @@ use access_tokens::testkit::{self, Check, ConformanceFailure};
 use access_tokens::{
     Account, AccountId, AccountRepository, Insert, Membership, MembershipRepository,
     MembershipWrite, MemoryStore, Organization, OrganizationId, PersonalToken,
-    PersonalTokenRepository, Repository, Role, RotationWrite, StoredPersonalToken, TokenDigest,
-    TokenId, User, UserId, UserStatus,
+    PersonalTokenRepository, Provider, ProviderToken, ProviderTokenId, ProviderTokenOwner,
+    ProviderTokenRepository, Repository, Role, RotationWrite, StoredPersonalToken,
+    StoredProviderToken, TokenDigest, TokenId, User, UserId, UserStatus,
 };
 use chrono::{DateTime, Utc};
 
@@ -32,6 +33,9 @@ async fn memory_store_passes_each_trait_kit_on_its_own() {
         .await
         .unwrap();
     testkit::check_personal_tokens(|| async { MemoryStore::new() })
+        .await
+        .unwrap();
+    testkit::check_provider_tokens(|| async { MemoryStore::new() })
         .await
         .unwrap();
 }
@@ -96,8 +100,9 @@ enum Fault {
     RecordUseFails,
 }
 
-/// A store with one fault: accounts and tokens in a [`MemoryStore`],
-/// memberships in its own map so that the last-owner guard can be left out.
+/// A store with one fault: accounts and both kinds of tokens in a
+/// [`MemoryStore`], memberships in its own map so that the last-owner guard
+/// can be left out.
 struct Broken {
     fault: Fault,
     inner: MemoryStore,
@@ -252,5 +257,40 @@ impl PersonalTokenRepository for Broken {
             return Err(io::Error::other("the database went away"));
         }
         never(self.inner.record_use(id, at, addresses).await)
+    }
+}
+
+impl ProviderTokenRepository for Broken {
+    async fn put_provider_token(
+        &self,
+        token: &StoredProviderToken,
+    ) -> io::Result<Option<ProviderToken>> {
+        never(self.inner.put_provider_token(token).await)
+    }
+
+    async fn provider_token(&self, id: ProviderTokenId) -> io::Result<Option<StoredProviderToken>> {
+        never(self.inner.provider_token(id).await)
+    }
+
+    async fn provider_token_for(
+        &self,
+        owner: ProviderTokenOwner,
+        provider: &Provider,
+    ) -> io::Result<Option<StoredProviderToken>> {
+        never(self.inner.provider_token_for(owner, provider).await)
+    }
+
+    async fn provider_tokens_of(
+        &self,
+        owner: ProviderTokenOwner,
+    ) -> io::Result<Vec<ProviderToken>> {
+        never(self.inner.provider_tokens_of(owner).await)
+    }
+
+    async fn remove_provider_token(
+        &self,
+        id: ProviderTokenId,
+    ) -> io::Result<Option<ProviderToken>> {
+        never(self.inner.remove_provider_token(id).await)
     }
 }
