@@ -3,9 +3,10 @@
 //! The service trusts its repositories for what only storage can guarantee:
 //! uniqueness, compare-and-set and atomic replacement. This module checks a
 //! host's implementation against every contract written in the docs of
-//! [`AccountRepository`], [`MembershipRepository`] and
-//! [`PersonalTokenRepository`], so that a PostgreSQL or any other store can
-//! prove it keeps them before the service runs on it.
+//! [`AccountRepository`], [`MembershipRepository`],
+//! [`PersonalTokenRepository`] and [`ProviderTokenRepository`], so that a
+//! PostgreSQL or any other store can prove it keeps them before the service
+//! runs on it.
 //!
 //! # Using it
 //!
@@ -15,9 +16,9 @@
 //! database, or truncated tables. The factory runs in the host's own test,
 //! so it may panic when its setup fails. Then run:
 //!
-//! - [`check_all`] for a store implementing all three traits;
-//! - [`check_accounts`], [`check_memberships`] or [`check_personal_tokens`]
-//!   for a store implementing only some of them.
+//! - [`check_all`] for a store implementing all four traits;
+//! - [`check_accounts`], [`check_memberships`], [`check_personal_tokens`] or
+//!   [`check_provider_tokens`] for a store implementing only some of them.
 //!
 //! Each returns the first failure as a [`ConformanceFailure`] naming the
 //! [`Check`] and the step that failed, with what was expected and what was
@@ -48,6 +49,13 @@
 //! storage requires token owners to exist (a foreign key) inserts them in
 //! its factory.
 //!
+//! The provider-token checks store tokens for owners that are never
+//! inserted as accounts, among them a user and an organization with the
+//! same raw id (to check that the two are distinct owners), which no
+//! account store holds together. A host whose provider-token storage
+//! requires owners to exist as accounts cannot pass those checks as it
+//! stands; it runs them on a schema without that foreign key.
+//!
 //! # What the kit decides where the trait docs are silent
 //!
 //! - **Account names** are compared exactly; whether a host also refuses
@@ -69,16 +77,36 @@
 //!   in their order, and changes no other field.
 //! - **Stored as given.** Records read back equal, field for field, what was
 //!   written: `insert_token` and `rotate` store the successor's family links
-//!   as the caller set them.
+//!   as the caller set them, and `put_provider_token` stores every field as
+//!   given (a replacement's `created_at` and `created_by` included) and the
+//!   sealed secret byte for byte.
+//! - **Replacing a provider token** (rule P3) may keep the old token's id
+//!   (as the service does) or bring a new one. With a new id, the old id
+//!   no longer finds anything; with the same id, it finds the new record.
+//!   `put_provider_token` returns the replaced token's metadata as it was
+//!   stored, and `None` when the pair held nothing.
+//! - **Provider token ids** unique across owners are the caller's promise:
+//!   the kit never puts a token whose id another owner's or provider's
+//!   token holds, and what a store does then is not checked.
+//! - **Ordered by provider id** (`provider_tokens_of`) means by the bytes
+//!   of the id, as [`Provider`] orders; a database collation that orders
+//!   text otherwise does not keep it for every id, though it may for the
+//!   known providers the kit uses.
+//! - **Removed for good.** The kit cannot look into storage, so it checks
+//!   what a soft delete would betray: after `remove_provider_token`, no
+//!   read finds the token, a second removal returns `None`, and a new token
+//!   for the same owner and provider replaces nothing.
 //!
 //! # Races
 //!
-//! Two contracts speak of racing writers: owners demoting each other, and
-//! two rotations of one token. The kit runs such a pair concurrently on one
+//! Three contracts speak of racing writers: owners demoting each other, two
+//! rotations of one token, and two provider tokens stored at once for one
+//! owner and provider. The kit runs such a pair concurrently on one
 //! store, polling both futures in turn within one task, and checks that
 //! exactly one wins. That catches a read-then-write done in two steps
 //! around an await point; it cannot prove that no race exists.
 
+use std::collections::BTreeMap;
 use std::error::Error as StdError;
 use std::fmt;
 use std::future::{Future, poll_fn};
@@ -88,11 +116,14 @@ use std::task::Poll;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::model::{Account, Membership, Organization, OrganizationId, Role, TokenId};
-use crate::model::{User, UserId, UserStatus};
+use crate::model::{Account, Membership, Organization, OrganizationId, ProviderTokenId, Role};
+use crate::model::{TokenId, User, UserId, UserStatus};
+use crate::provider::{KeyId, Provider, ProviderTokenOwner, SealedSecret};
+use crate::provider::{SecretHint, StoredProviderToken};
 use crate::repository::{AccountRepository, Insert, MembershipRepository, MembershipWrite};
-use crate::repository::{PersonalTokenRepository, RotationWrite};
+use crate::repository::{PersonalTokenRepository, ProviderTokenRepository, RotationWrite};
 use crate::scope::ScopeSet;
+use crate::secret::Secret;
 use crate::token::digest::{PepperId, TokenDigest};
 use crate::token::record::{PersonalToken, StoredPersonalToken, TokenFamily};
 
@@ -172,6 +203,36 @@ pub enum Check {
     RecordUse,
     /// `record_use` of a missing token is ignored.
     RecordUseMissing,
+    /// A token written by `put_provider_token` reads back unchanged, sealed
+    /// secret included, by id and by owner and provider (rule P5).
+    ProviderTokenRoundTrip,
+    /// `provider_token_for` finds nothing for another owner or another
+    /// provider.
+    ProviderTokenForOwnerAndProvider,
+    /// A second token stored with a new id for one owner and provider
+    /// replaces the first: the first one's metadata is returned, one token
+    /// is left for the pair, and the old id finds nothing (rule P3).
+    ProviderTokenReplaced,
+    /// A second token stored with the first one's id for one owner and
+    /// provider replaces it in place: the first one's metadata is returned,
+    /// and every read gives the new record (rule P3).
+    ProviderTokenReplacedInPlace,
+    /// A user and an organization with the same raw id are distinct owners
+    /// (rule P1).
+    ProviderTokenOwnerKinds,
+    /// `provider_tokens_of` lists one owner's tokens, as metadata, ordered
+    /// by provider id (rule P4).
+    ProviderTokensOfOwner,
+    /// `remove_provider_token` returns the token's metadata, after which no
+    /// read finds it and its owner and provider hold nothing: the token and
+    /// its sealed secret are gone, not marked deleted.
+    RemoveProviderToken,
+    /// `remove_provider_token` of a missing id returns `None` and changes
+    /// nothing.
+    RemoveMissingProviderToken,
+    /// Of two tokens stored at once for one owner and provider, one
+    /// replaces the other, and one is left (rule P3).
+    RacingProviderTokenPuts,
 }
 
 impl Check {
@@ -205,6 +266,15 @@ impl Check {
             Self::RacingRotations => "racing_rotations",
             Self::RecordUse => "record_use",
             Self::RecordUseMissing => "record_use_missing",
+            Self::ProviderTokenRoundTrip => "provider_token_round_trip",
+            Self::ProviderTokenForOwnerAndProvider => "provider_token_for_owner_and_provider",
+            Self::ProviderTokenReplaced => "provider_token_replaced",
+            Self::ProviderTokenReplacedInPlace => "provider_token_replaced_in_place",
+            Self::ProviderTokenOwnerKinds => "provider_token_owner_kinds",
+            Self::ProviderTokensOfOwner => "provider_tokens_of_owner",
+            Self::RemoveProviderToken => "remove_provider_token",
+            Self::RemoveMissingProviderToken => "remove_missing_provider_token",
+            Self::RacingProviderTokenPuts => "racing_provider_token_puts",
         }
     }
 }
@@ -272,7 +342,7 @@ impl ConformanceFailure {
 /// call that failed.
 pub async fn check_all<S, F, Fut>(mut fresh: F) -> Result<(), ConformanceFailure>
 where
-    S: AccountRepository + MembershipRepository + PersonalTokenRepository,
+    S: AccountRepository + MembershipRepository + PersonalTokenRepository + ProviderTokenRepository,
     F: FnMut() -> Fut,
     Fut: Future<Output = S>,
 {
@@ -287,7 +357,9 @@ where
             Ok(store)
         }
     })
-    .await
+    .await?;
+
+    check_provider_tokens(&mut fresh).await
 }
 
 /// Runs the checks of [`AccountRepository`]: uniqueness of ids and names
@@ -362,6 +434,34 @@ where
         async move { Ok(store.await) }
     })
     .await
+}
+
+/// Runs the checks of [`ProviderTokenRepository`]: round trips with the
+/// sealed secret, lookups by owner and provider, replacement of rule P3
+/// (under a race too), distinct owner kinds, listing and removal.
+///
+/// The tokens' owners are not inserted as accounts; see the
+/// [module docs](self).
+///
+/// # Errors
+///
+/// The first [`ConformanceFailure`]: a contract broken, or a repository
+/// call that failed.
+pub async fn check_provider_tokens<S, F, Fut>(mut fresh: F) -> Result<(), ConformanceFailure>
+where
+    S: ProviderTokenRepository,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = S>,
+{
+    provider_token_round_trip(fresh().await).await?;
+    provider_token_for_owner_and_provider(fresh().await).await?;
+    provider_token_replaced(fresh().await).await?;
+    provider_token_replaced_in_place(fresh().await).await?;
+    provider_token_owner_kinds(fresh().await).await?;
+    provider_tokens_of_owner(fresh().await).await?;
+    remove_provider_token(fresh().await).await?;
+    remove_missing_provider_token(fresh().await).await?;
+    racing_provider_token_puts(fresh().await).await
 }
 
 /// The users who own the tokens of the personal-token checks, for a host
@@ -1648,6 +1748,463 @@ async fn record_use_missing<S: PersonalTokenRepository>(
 }
 
 // ---------------------------------------------------------------------------
+// Provider tokens
+
+/// Rule P5 at rest: a token written by `put_provider_token` reads back
+/// unchanged, sealed secret included, by id and by owner and provider.
+async fn provider_token_round_trip<S: ProviderTokenRepository>(
+    store: S,
+) -> Result<(), ConformanceFailure> {
+    let p = Probe(Check::ProviderTokenRoundTrip);
+    let full = with_credential_fields(provider_token(0x21, ALICE_OWNS, Provider::IBM_QUANTUM, 0));
+    let bare = provider_token(0x22, ALICE_OWNS, Provider::IONQ, 1);
+
+    p.expect_stored(
+        "provider_token of an id never stored",
+        None,
+        store.provider_token(full.id).await,
+    )?;
+    p.expect_stored(
+        "provider_token_for of a pair never stored",
+        None,
+        store
+            .provider_token_for(ALICE_OWNS, &Provider::IBM_QUANTUM)
+            .await,
+    )?;
+    for stored in [&full, &bare] {
+        p.expect(
+            "put_provider_token for a pair holding nothing",
+            None,
+            store.put_provider_token(stored).await,
+        )?;
+    }
+
+    for stored in [full, bare] {
+        p.expect_stored(
+            "provider_token of the token just stored",
+            Some(stored.clone()),
+            store.provider_token(stored.id).await,
+        )?;
+        p.expect_stored(
+            "provider_token_for of the token just stored",
+            Some(stored.clone()),
+            store
+                .provider_token_for(stored.owner, &stored.provider)
+                .await,
+        )?;
+    }
+    Ok(())
+}
+
+/// `provider_token_for` finds a token only under its own owner and its own
+/// provider.
+async fn provider_token_for_owner_and_provider<S: ProviderTokenRepository>(
+    store: S,
+) -> Result<(), ConformanceFailure> {
+    let p = Probe(Check::ProviderTokenForOwnerAndProvider);
+    let alices = provider_token(0x21, ALICE_OWNS, Provider::IBM_QUANTUM, 0);
+    let bobs = provider_token(0x22, BOB_OWNS, Provider::IONQ, 1);
+    let qubits = provider_token(0x23, QUBITS_OWNS, Provider::AWS_BRAKET, 2);
+    for stored in [&alices, &bobs, &qubits] {
+        p.expect(
+            "put_provider_token",
+            None,
+            store.put_provider_token(stored).await,
+        )?;
+    }
+
+    p.expect_stored(
+        "provider_token_for another owner's provider",
+        None,
+        store
+            .provider_token_for(BOB_OWNS, &Provider::IBM_QUANTUM)
+            .await,
+    )?;
+    p.expect_stored(
+        "provider_token_for the owner's other provider",
+        None,
+        store.provider_token_for(ALICE_OWNS, &Provider::IONQ).await,
+    )?;
+    p.expect_stored(
+        "provider_token_for an organization's provider under a user",
+        None,
+        store
+            .provider_token_for(ALICE_OWNS, &Provider::AWS_BRAKET)
+            .await,
+    )?;
+    p.expect_stored(
+        "provider_token_for a provider nobody stored",
+        None,
+        store
+            .provider_token_for(QUBITS_OWNS, &Provider::DWAVE_LEAP)
+            .await,
+    )?;
+
+    for stored in [alices, bobs, qubits] {
+        p.expect_stored(
+            "provider_token_for the token's own owner and provider",
+            Some(stored.clone()),
+            store
+                .provider_token_for(stored.owner, &stored.provider)
+                .await,
+        )?;
+    }
+    Ok(())
+}
+
+/// Rule P3: a second token with a new id for one owner and provider
+/// replaces the first, which no read finds any more; the owner's other
+/// tokens and other owners' tokens stay.
+async fn provider_token_replaced<S: ProviderTokenRepository>(
+    store: S,
+) -> Result<(), ConformanceFailure> {
+    let p = Probe(Check::ProviderTokenReplaced);
+    let first = with_credential_fields(provider_token(0x21, ALICE_OWNS, Provider::IBM_QUANTUM, 0));
+    let other_provider = provider_token(0x22, ALICE_OWNS, Provider::IONQ, 1);
+    let other_owner = provider_token(0x23, BOB_OWNS, Provider::IBM_QUANTUM, 2);
+    for stored in [&first, &other_provider, &other_owner] {
+        p.expect(
+            "put_provider_token",
+            None,
+            store.put_provider_token(stored).await,
+        )?;
+    }
+    let second = replacement(&first, 0x24, 10);
+
+    p.expect(
+        "put_provider_token of a new id for a pair holding a token",
+        Some(first.metadata()),
+        store.put_provider_token(&second).await,
+    )?;
+
+    p.expect_stored(
+        "provider_token_for the pair after the replacement",
+        Some(second.clone()),
+        store
+            .provider_token_for(ALICE_OWNS, &Provider::IBM_QUANTUM)
+            .await,
+    )?;
+    p.expect_stored(
+        "provider_token of the replacement's id",
+        Some(second.clone()),
+        store.provider_token(second.id).await,
+    )?;
+    p.expect_stored(
+        "provider_token of the replaced id",
+        None,
+        store.provider_token(first.id).await,
+    )?;
+    p.expect(
+        "provider_tokens_of after the replacement",
+        vec![second.metadata(), other_provider.metadata()],
+        store.provider_tokens_of(ALICE_OWNS).await,
+    )?;
+    p.expect_stored(
+        "provider_token_for another owner's token for the provider",
+        Some(other_owner),
+        store
+            .provider_token_for(BOB_OWNS, &Provider::IBM_QUANTUM)
+            .await,
+    )
+}
+
+/// Rule P3 as the service replaces: a second token with the first one's id
+/// for the same owner and provider replaces it in place.
+async fn provider_token_replaced_in_place<S: ProviderTokenRepository>(
+    store: S,
+) -> Result<(), ConformanceFailure> {
+    let p = Probe(Check::ProviderTokenReplacedInPlace);
+    let first = with_credential_fields(provider_token(0x21, ALICE_OWNS, Provider::IBM_QUANTUM, 0));
+    p.expect(
+        "put_provider_token",
+        None,
+        store.put_provider_token(&first).await,
+    )?;
+    let second = replacement(&first, 0x21, 10);
+
+    p.expect(
+        "put_provider_token of the same id for the pair",
+        Some(first.metadata()),
+        store.put_provider_token(&second).await,
+    )?;
+
+    p.expect_stored(
+        "provider_token of the replaced id",
+        Some(second.clone()),
+        store.provider_token(second.id).await,
+    )?;
+    p.expect_stored(
+        "provider_token_for the pair after the replacement",
+        Some(second.clone()),
+        store
+            .provider_token_for(ALICE_OWNS, &Provider::IBM_QUANTUM)
+            .await,
+    )?;
+    p.expect(
+        "provider_tokens_of after the replacement",
+        vec![second.metadata()],
+        store.provider_tokens_of(ALICE_OWNS).await,
+    )
+}
+
+/// Rule P1: a user and an organization with the same raw id are two
+/// owners; neither's token replaces, shows or removes the other's.
+async fn provider_token_owner_kinds<S: ProviderTokenRepository>(
+    store: S,
+) -> Result<(), ConformanceFailure> {
+    let p = Probe(Check::ProviderTokenOwnerKinds);
+    let user = ProviderTokenOwner::User(UserId::from_u128(SHARED_RAW_ID));
+    let organization = ProviderTokenOwner::Organization(OrganizationId::from_u128(SHARED_RAW_ID));
+    let users = provider_token(0x21, user, Provider::IONQ, 0);
+    let organizations = provider_token(0x22, organization, Provider::IONQ, 1);
+    p.expect(
+        "put_provider_token for the user",
+        None,
+        store.put_provider_token(&users).await,
+    )?;
+
+    p.expect(
+        "put_provider_token for an organization with the user's raw id",
+        None,
+        store.put_provider_token(&organizations).await,
+    )?;
+
+    p.expect_stored(
+        "provider_token_for the user",
+        Some(users.clone()),
+        store.provider_token_for(user, &Provider::IONQ).await,
+    )?;
+    p.expect_stored(
+        "provider_token_for the organization",
+        Some(organizations.clone()),
+        store
+            .provider_token_for(organization, &Provider::IONQ)
+            .await,
+    )?;
+    p.expect(
+        "provider_tokens_of the user",
+        vec![users.metadata()],
+        store.provider_tokens_of(user).await,
+    )?;
+    p.expect(
+        "provider_tokens_of the organization",
+        vec![organizations.metadata()],
+        store.provider_tokens_of(organization).await,
+    )?;
+
+    p.expect(
+        "remove_provider_token of the user's token",
+        Some(users.metadata()),
+        store.remove_provider_token(users.id).await,
+    )?;
+    p.expect_stored(
+        "provider_token_for the organization after the user's removal",
+        Some(organizations),
+        store
+            .provider_token_for(organization, &Provider::IONQ)
+            .await,
+    )
+}
+
+/// Rule P4: `provider_tokens_of` lists one owner's tokens and only theirs,
+/// as metadata, ordered by provider id whatever the order of storing.
+async fn provider_tokens_of_owner<S: ProviderTokenRepository>(
+    store: S,
+) -> Result<(), ConformanceFailure> {
+    let p = Probe(Check::ProviderTokensOfOwner);
+    let ionq = provider_token(0x21, ALICE_OWNS, Provider::IONQ, 0);
+    let braket = with_credential_fields(provider_token(0x22, ALICE_OWNS, Provider::AWS_BRAKET, 1));
+    let quantum = provider_token(0x23, ALICE_OWNS, Provider::IBM_QUANTUM, 2);
+    let bobs = provider_token(0x24, BOB_OWNS, Provider::IBM_CLOUD, 3);
+    let qubits = provider_token(0x25, QUBITS_OWNS, Provider::DWAVE_LEAP, 4);
+
+    p.expect(
+        "provider_tokens_of an owner with no tokens",
+        Vec::new(),
+        store.provider_tokens_of(ALICE_OWNS).await,
+    )?;
+    for stored in [&ionq, &braket, &quantum, &bobs, &qubits] {
+        p.expect(
+            "put_provider_token",
+            None,
+            store.put_provider_token(stored).await,
+        )?;
+    }
+
+    p.expect(
+        "provider_tokens_of a user with three providers",
+        vec![braket.metadata(), quantum.metadata(), ionq.metadata()],
+        store.provider_tokens_of(ALICE_OWNS).await,
+    )?;
+    p.expect(
+        "provider_tokens_of another user",
+        vec![bobs.metadata()],
+        store.provider_tokens_of(BOB_OWNS).await,
+    )?;
+    p.expect(
+        "provider_tokens_of an organization",
+        vec![qubits.metadata()],
+        store.provider_tokens_of(QUBITS_OWNS).await,
+    )?;
+    p.expect(
+        "provider_tokens_of a user with no tokens",
+        Vec::new(),
+        store
+            .provider_tokens_of(ProviderTokenOwner::User(UserId::from_u128(CAROL)))
+            .await,
+    )
+}
+
+/// `remove_provider_token` returns the token's metadata; afterwards no read
+/// finds it, a second removal finds nothing, and a new token for its owner
+/// and provider replaces nothing: the token is gone, not marked.
+async fn remove_provider_token<S: ProviderTokenRepository>(
+    store: S,
+) -> Result<(), ConformanceFailure> {
+    let p = Probe(Check::RemoveProviderToken);
+    let removed =
+        with_credential_fields(provider_token(0x21, ALICE_OWNS, Provider::IBM_QUANTUM, 0));
+    let other_provider = provider_token(0x22, ALICE_OWNS, Provider::IONQ, 1);
+    let other_owner = provider_token(0x23, BOB_OWNS, Provider::IBM_QUANTUM, 2);
+    for stored in [&removed, &other_provider, &other_owner] {
+        p.expect(
+            "put_provider_token",
+            None,
+            store.put_provider_token(stored).await,
+        )?;
+    }
+
+    p.expect(
+        "remove_provider_token",
+        Some(removed.metadata()),
+        store.remove_provider_token(removed.id).await,
+    )?;
+
+    p.expect_stored(
+        "provider_token of the removed id",
+        None,
+        store.provider_token(removed.id).await,
+    )?;
+    p.expect_stored(
+        "provider_token_for the removed token's pair",
+        None,
+        store
+            .provider_token_for(ALICE_OWNS, &Provider::IBM_QUANTUM)
+            .await,
+    )?;
+    p.expect(
+        "provider_tokens_of after the removal",
+        vec![other_provider.metadata()],
+        store.provider_tokens_of(ALICE_OWNS).await,
+    )?;
+    p.expect_stored(
+        "provider_token_for another owner's token for the provider",
+        Some(other_owner),
+        store
+            .provider_token_for(BOB_OWNS, &Provider::IBM_QUANTUM)
+            .await,
+    )?;
+    p.expect(
+        "remove_provider_token of the removed id again",
+        None,
+        store.remove_provider_token(removed.id).await,
+    )?;
+
+    let again = provider_token(0x24, ALICE_OWNS, Provider::IBM_QUANTUM, 10);
+    p.expect(
+        "put_provider_token for the removed token's pair",
+        None,
+        store.put_provider_token(&again).await,
+    )?;
+    p.expect_stored(
+        "provider_token_for the pair stored again",
+        Some(again),
+        store
+            .provider_token_for(ALICE_OWNS, &Provider::IBM_QUANTUM)
+            .await,
+    )
+}
+
+/// `remove_provider_token` of a missing id returns `None` and changes
+/// nothing.
+async fn remove_missing_provider_token<S: ProviderTokenRepository>(
+    store: S,
+) -> Result<(), ConformanceFailure> {
+    let p = Probe(Check::RemoveMissingProviderToken);
+    let present = provider_token(0x21, ALICE_OWNS, Provider::IONQ, 0);
+    p.expect(
+        "put_provider_token",
+        None,
+        store.put_provider_token(&present).await,
+    )?;
+
+    p.expect(
+        "remove_provider_token of a missing id",
+        None,
+        store
+            .remove_provider_token(ProviderTokenId::from_u128(MISSING))
+            .await,
+    )?;
+
+    p.expect_stored(
+        "provider_token of the present token afterwards",
+        Some(present.clone()),
+        store.provider_token(present.id).await,
+    )?;
+    p.expect(
+        "provider_tokens_of afterwards",
+        vec![present.metadata()],
+        store.provider_tokens_of(ALICE_OWNS).await,
+    )
+}
+
+/// Rule P3 under a race: of two tokens stored at once for one owner and
+/// provider, one replaces the other, and only that one is left.
+async fn racing_provider_token_puts<S: ProviderTokenRepository>(
+    store: S,
+) -> Result<(), ConformanceFailure> {
+    let p = Probe(Check::RacingProviderTokenPuts);
+    let left = provider_token(0x21, ALICE_OWNS, Provider::IONQ, 0);
+    let right = provider_token(0x22, ALICE_OWNS, Provider::IONQ, 0);
+
+    let step = "put_provider_token of two tokens for one pair at once";
+    let (left_put, right_put) = both(
+        store.put_provider_token(&left),
+        store.put_provider_token(&right),
+    )
+    .await;
+    let left_put = p.value(step, left_put)?;
+    let right_put = p.value(step, right_put)?;
+
+    let (kept, replaced) = match (left_put, right_put) {
+        (None, Some(seen)) if seen == left.metadata() => (right, left),
+        (Some(seen), None) if seen == right.metadata() => (left, right),
+        found => {
+            return Err(p.mismatch(
+                step,
+                "one None and one holding the other token's metadata",
+                &found,
+            ));
+        }
+    };
+    p.expect_stored(
+        "provider_token_for the pair after the race",
+        Some(kept.clone()),
+        store.provider_token_for(ALICE_OWNS, &Provider::IONQ).await,
+    )?;
+    p.expect_stored(
+        "provider_token of the replaced id",
+        None,
+        store.provider_token(replaced.id).await,
+    )?;
+    p.expect(
+        "provider_tokens_of after the race",
+        vec![kept.metadata()],
+        store.provider_tokens_of(ALICE_OWNS).await,
+    )
+}
+
+// ---------------------------------------------------------------------------
 // Comparing
 
 /// The check being run, stamped on every failure it reports.
@@ -1691,6 +2248,31 @@ impl Probe {
     {
         let found = self.value(step, result)?;
         self.equal(step, expected, found)
+    }
+
+    /// A read of a stored provider token that must find `expected`.
+    ///
+    /// A failure spells out the sealed bytes, which the token's `Debug`
+    /// leaves out.
+    fn expect_stored<E>(
+        self,
+        step: &'static str,
+        expected: Option<StoredProviderToken>,
+        result: Result<Option<StoredProviderToken>, E>,
+    ) -> Result<(), ConformanceFailure>
+    where
+        E: StdError + Send + Sync + 'static,
+    {
+        let found = self.value(step, result)?;
+        if expected == found {
+            return Ok(());
+        }
+        Err(ConformanceFailure::Contract {
+            check: self.0,
+            step,
+            expected: with_sealed_bytes(expected.as_ref()),
+            found: with_sealed_bytes(found.as_ref()),
+        })
     }
 
     fn mismatch(
@@ -1748,6 +2330,21 @@ fn sorted(mut ids: Vec<TokenId>) -> Vec<TokenId> {
     ids
 }
 
+/// A stored provider token as `Debug` shows it, followed by its sealed
+/// bytes in hexadecimal. The bytes are the kit's own fixtures, never a
+/// host's secret.
+fn with_sealed_bytes(token: Option<&StoredProviderToken>) -> String {
+    let Some(token) = token else {
+        return "None".to_owned();
+    };
+    let hex = |bytes: &[u8]| -> String { bytes.iter().map(|byte| format!("{byte:02x}")).collect() };
+    format!(
+        "Some({token:?}) sealed as nonce {} and ciphertext {}",
+        hex(&token.sealed.nonce),
+        hex(&token.sealed.ciphertext),
+    )
+}
+
 // ---------------------------------------------------------------------------
 // Fixtures
 
@@ -1761,6 +2358,13 @@ const MISSING: u128 = 0xdead;
 
 const ALICE_ID: UserId = UserId::from_u128(ALICE);
 const BOB_ID: UserId = UserId::from_u128(BOB);
+
+const ALICE_OWNS: ProviderTokenOwner = ProviderTokenOwner::User(ALICE_ID);
+const BOB_OWNS: ProviderTokenOwner = ProviderTokenOwner::User(BOB_ID);
+const QUBITS_OWNS: ProviderTokenOwner =
+    ProviderTokenOwner::Organization(OrganizationId::from_u128(QUBITS));
+/// The raw id a user and an organization share in the owner-kind check.
+const SHARED_RAW_ID: u128 = 5;
 
 /// 2024-01-01T00:00:00Z, the kit's epoch.
 const EPOCH_SECONDS: i64 = 1_704_067_200;
@@ -1875,4 +2479,82 @@ fn successor(old: &StoredPersonalToken, id: u128, created: i64) -> StoredPersona
         rotated_to: None,
     };
     next
+}
+
+/// Sealed bytes made from `seed`: a real sealer's output would do as well,
+/// since a repository stores them without opening them.
+fn sealed(seed: u128, key_id: &str) -> SealedSecret {
+    let bytes = |length: usize, mask: u8| -> Vec<u8> {
+        seed.to_le_bytes()
+            .into_iter()
+            .cycle()
+            .zip(0_u8..)
+            .take(length)
+            .map(|(byte, index)| byte ^ index ^ mask)
+            .collect()
+    };
+    SealedSecret {
+        key_id: KeyId::new(key_id),
+        nonce: bytes(24, 0),
+        ciphertext: bytes(40, 0x5a),
+    }
+}
+
+/// The hint of a secret made from `seed`: its last 4 hexadecimal digits.
+fn hint(seed: u128) -> SecretHint {
+    SecretHint::of(&Secret::from(format!("conformance-kit-secret-{seed:032x}")))
+}
+
+/// A provider token without fields or expiry, stored by Alice `created`
+/// minutes after the epoch and never replaced.
+fn provider_token(
+    id: u128,
+    owner: ProviderTokenOwner,
+    provider: Provider,
+    created: i64,
+) -> StoredProviderToken {
+    StoredProviderToken {
+        id: ProviderTokenId::from_u128(id),
+        owner,
+        provider,
+        sealed: sealed(id, "kit-key-1"),
+        fields: BTreeMap::new(),
+        hint: hint(id),
+        created_at: minute(created),
+        created_by: ALICE_ID,
+        updated_at: minute(created),
+        updated_by: ALICE_ID,
+        expires_at: None,
+    }
+}
+
+/// `token` with two credential fields and an expiry ninety days after it
+/// was created.
+fn with_credential_fields(mut token: StoredProviderToken) -> StoredProviderToken {
+    token.fields = BTreeMap::from([
+        ("channel".to_owned(), "ibm_quantum".to_owned()),
+        ("instance".to_owned(), "hub/group/project".to_owned()),
+    ]);
+    token.expires_at = Some(token.created_at + TimeDelta::days(90));
+    token
+}
+
+/// What Bob storing a new credential for `old`'s owner and provider at
+/// minute `updated` would write, under the id `id`: new sealed bytes under
+/// a newer key, new fields and expiry, the first storing kept.
+fn replacement(old: &StoredProviderToken, id: u128, updated: i64) -> StoredProviderToken {
+    let seed = old.id.as_u128() ^ 0xf0f0;
+    StoredProviderToken {
+        id: ProviderTokenId::from_u128(id),
+        owner: old.owner,
+        provider: old.provider.clone(),
+        sealed: sealed(seed, "kit-key-2"),
+        fields: BTreeMap::from([("region".to_owned(), "us-east-1".to_owned())]),
+        hint: hint(seed),
+        created_at: old.created_at,
+        created_by: old.created_by,
+        updated_at: minute(updated),
+        updated_by: BOB_ID,
+        expires_at: Some(minute(updated + 30 * 24 * 60)),
+    }
 }

@@ -11,8 +11,9 @@ use access_tokens::testkit::{self, Check, ConformanceFailure};
 use access_tokens::{
     Account, AccountId, AccountRepository, Insert, Membership, MembershipRepository,
     MembershipWrite, MemoryStore, Organization, OrganizationId, PersonalToken,
-    PersonalTokenRepository, Repository, Role, RotationWrite, StoredPersonalToken, TokenDigest,
-    TokenId, User, UserId, UserStatus,
+    PersonalTokenRepository, Provider, ProviderToken, ProviderTokenId, ProviderTokenOwner,
+    ProviderTokenRepository, Repository, Role, RotationWrite, StoredPersonalToken,
+    StoredProviderToken, TokenDigest, TokenId, User, UserId, UserStatus,
 };
 use chrono::{DateTime, Utc};
 
@@ -32,6 +33,9 @@ async fn memory_store_passes_each_trait_kit_on_its_own() {
         .await
         .unwrap();
     testkit::check_personal_tokens(|| async { MemoryStore::new() })
+        .await
+        .unwrap();
+    testkit::check_provider_tokens(|| async { MemoryStore::new() })
         .await
         .unwrap();
 }
@@ -85,6 +89,49 @@ async fn kit_wraps_the_repository_error_of_a_failing_call() {
     assert_eq!(source.to_string(), "the database went away");
 }
 
+#[tokio::test]
+async fn p3_kit_catches_a_put_that_keeps_the_first_provider_token() {
+    let failure = testkit::check_all(|| async { Broken::new(Fault::PutKeepsFirst) })
+        .await
+        .unwrap_err();
+
+    assert_eq!(failure.check(), Check::ProviderTokenReplaced);
+    assert_eq!(
+        failure.step(),
+        "provider_token_for the pair after the replacement"
+    );
+    assert!(matches!(failure, ConformanceFailure::Contract { .. }));
+}
+
+#[tokio::test]
+async fn p3_provider_token_kit_alone_catches_a_put_that_keeps_the_first() {
+    let failure = testkit::check_provider_tokens(|| async { Broken::new(Fault::PutKeepsFirst) })
+        .await
+        .unwrap_err();
+
+    assert_eq!(failure.check(), Check::ProviderTokenReplaced);
+}
+
+#[tokio::test]
+async fn p5_kit_catches_sealed_bytes_not_stored_as_given() {
+    let failure =
+        testkit::check_provider_tokens(|| async { Broken::new(Fault::PutAltersSealedBytes) })
+            .await
+            .unwrap_err();
+
+    assert_eq!(failure.check(), Check::ProviderTokenRoundTrip);
+    assert_eq!(failure.step(), "provider_token of the token just stored");
+    let ConformanceFailure::Contract {
+        expected, found, ..
+    } = &failure
+    else {
+        panic!("expected a contract failure, got {failure:?}");
+    };
+    // The sealed bytes are spelled out: `Debug` alone would read the same.
+    assert_ne!(expected, found);
+    assert!(found.contains("ciphertext"), "{found}");
+}
+
 /// What a [`Broken`] store gets wrong.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Fault {
@@ -94,10 +141,17 @@ enum Fault {
     RevokeReportsEveryId,
     /// `record_use` always fails with a storage error.
     RecordUseFails,
+    /// `put_provider_token` for a pair holding a token reports it as
+    /// replaced but keeps it (rule P3).
+    PutKeepsFirst,
+    /// `put_provider_token` stores the sealed secret with its last byte
+    /// flipped, which the token's `Debug` does not show (rule P5).
+    PutAltersSealedBytes,
 }
 
-/// A store with one fault: accounts and tokens in a [`MemoryStore`],
-/// memberships in its own map so that the last-owner guard can be left out.
+/// A store with one fault: accounts and both kinds of tokens in a
+/// [`MemoryStore`], memberships in its own map so that the last-owner guard
+/// can be left out.
 struct Broken {
     fault: Fault,
     inner: MemoryStore,
@@ -252,5 +306,57 @@ impl PersonalTokenRepository for Broken {
             return Err(io::Error::other("the database went away"));
         }
         never(self.inner.record_use(id, at, addresses).await)
+    }
+}
+
+impl ProviderTokenRepository for Broken {
+    async fn put_provider_token(
+        &self,
+        token: &StoredProviderToken,
+    ) -> io::Result<Option<ProviderToken>> {
+        if self.fault == Fault::PutKeepsFirst {
+            let held = never(
+                self.inner
+                    .provider_token_for(token.owner, &token.provider)
+                    .await,
+            )?;
+            if let Some(held) = held {
+                return Ok(Some(held.metadata()));
+            }
+        }
+        if self.fault == Fault::PutAltersSealedBytes {
+            let mut altered = token.clone();
+            if let Some(last) = altered.sealed.ciphertext.last_mut() {
+                *last ^= 1;
+            }
+            return never(self.inner.put_provider_token(&altered).await);
+        }
+        never(self.inner.put_provider_token(token).await)
+    }
+
+    async fn provider_token(&self, id: ProviderTokenId) -> io::Result<Option<StoredProviderToken>> {
+        never(self.inner.provider_token(id).await)
+    }
+
+    async fn provider_token_for(
+        &self,
+        owner: ProviderTokenOwner,
+        provider: &Provider,
+    ) -> io::Result<Option<StoredProviderToken>> {
+        never(self.inner.provider_token_for(owner, provider).await)
+    }
+
+    async fn provider_tokens_of(
+        &self,
+        owner: ProviderTokenOwner,
+    ) -> io::Result<Vec<ProviderToken>> {
+        never(self.inner.provider_tokens_of(owner).await)
+    }
+
+    async fn remove_provider_token(
+        &self,
+        id: ProviderTokenId,
+    ) -> io::Result<Option<ProviderToken>> {
+        never(self.inner.remove_provider_token(id).await)
     }
 }
