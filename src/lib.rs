@@ -234,7 +234,9 @@ pub use token::digest::{PepperId, PepperRing, PepperTooShort, TokenDigest};
 pub use token::format::{FormatError, InvalidPrefix, MAX_PREFIX_LEN, TokenFormat};
 pub use token::policy::{
     Expiry, ExpiryError, LAST_USED_ADDRESSES, MAX_NAME_CHARS, NameError, TokenPolicy,
+    remember_address,
 };
 pub use token::record::{
-    MintedToken, PersonalToken, StoredPersonalToken, TokenFamily, TokenFilter, TokenState,
+    AuthenticationRecord, MintedToken, PersonalToken, StoredPersonalToken, TokenFamily,
+    TokenFilter, TokenState,
 };

@@ -7,8 +7,8 @@
 //! lock shared.
 
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
 use std::convert::Infallible;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::net::IpAddr;
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -21,7 +21,8 @@ use crate::repository::RotationWrite;
 use crate::repository::{AccountRepository, Insert, MembershipRepository, MembershipWrite};
 use crate::repository::{PersonalTokenRepository, ProviderTokenRepository, Repository};
 use crate::token::digest::TokenDigest;
-use crate::token::record::{PersonalToken, StoredPersonalToken};
+use crate::token::policy::remember_address;
+use crate::token::record::{AuthenticationRecord, PersonalToken, StoredPersonalToken};
 
 /// Every repository, in memory.
 ///
@@ -126,7 +127,8 @@ impl State {
     }
 
     fn token_is_new(&self, token: &StoredPersonalToken) -> bool {
-        !self.token_digests.contains_key(&token.token.id) && !self.tokens.contains_key(&token.digest)
+        !self.token_digests.contains_key(&token.token.id)
+            && !self.tokens.contains_key(&token.digest)
     }
 
     fn insert_token(&mut self, token: StoredPersonalToken) {
@@ -140,7 +142,9 @@ impl State {
     }
 
     fn token(&self, id: &TokenId) -> Option<&StoredPersonalToken> {
-        self.token_digests.get(id).and_then(|digest| self.tokens.get(digest))
+        self.token_digests
+            .get(id)
+            .and_then(|digest| self.tokens.get(digest))
     }
 
     fn token_mut(&mut self, id: &TokenId) -> Option<&mut StoredPersonalToken> {
@@ -213,6 +217,13 @@ impl AccountRepository for MemoryStore {
 
     async fn account(&self, id: AccountId) -> Result<Option<Account>, Infallible> {
         Ok(self.read().accounts.get(&id).cloned())
+    }
+
+    async fn user_status(&self, user: UserId) -> Result<Option<UserStatus>, Infallible> {
+        match self.read().accounts.get(&user.into()) {
+            Some(Account::User(user)) => Ok(Some(user.status)),
+            _ => Ok(None),
+        }
     }
 
     async fn set_user_status(&self, user: UserId, status: UserStatus) -> Result<bool, Infallible> {
@@ -289,9 +300,12 @@ impl PersonalTokenRepository for MemoryStore {
     async fn token_by_digest(
         &self,
         digest: &TokenDigest,
-    ) -> Result<Option<StoredPersonalToken>, Infallible> {
+    ) -> Result<Option<AuthenticationRecord>, Infallible> {
         let state = self.read();
-        Ok(state.tokens.get(digest).cloned())
+        Ok(state
+            .tokens
+            .get(digest)
+            .map(|stored| AuthenticationRecord::from(&stored.token)))
     }
 
     async fn token(&self, id: TokenId) -> Result<Option<PersonalToken>, Infallible> {
@@ -316,11 +330,11 @@ impl PersonalTokenRepository for MemoryStore {
         let mut state = self.write();
         let mut newly = Vec::new();
         for id in ids {
-            if let Some(stored) = state.token_mut(id) {
-                if stored.token.revoked_at.is_none() {
-                    stored.token.revoked_at = Some(at);
-                    newly.push(*id);
-                }
+            if let Some(stored) = state.token_mut(id)
+                && stored.token.revoked_at.is_none()
+            {
+                stored.token.revoked_at = Some(at);
+                newly.push(*id);
             }
         }
         Ok(newly)
@@ -372,11 +386,13 @@ impl PersonalTokenRepository for MemoryStore {
         &self,
         id: TokenId,
         at: DateTime<Utc>,
-        addresses: &[IpAddr],
+        client: Option<IpAddr>,
     ) -> Result<(), Infallible> {
         if let Some(stored) = self.write().token_mut(&id) {
             stored.token.last_used_at = Some(at);
-            stored.token.last_used_from = addresses.to_vec();
+            if let Some(client) = client {
+                remember_address(&mut stored.token.last_used_from, client);
+            }
         }
         Ok(())
     }

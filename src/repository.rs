@@ -20,7 +20,7 @@ use crate::model::{Account, AccountId, Membership, Organization, OrganizationId,
 use crate::model::{ProviderTokenId, User, UserId, UserStatus};
 use crate::provider::{Provider, ProviderToken, ProviderTokenOwner, StoredProviderToken};
 use crate::token::digest::TokenDigest;
-use crate::token::record::{PersonalToken, StoredPersonalToken};
+use crate::token::record::{AuthenticationRecord, PersonalToken, StoredPersonalToken};
 
 /// The error type shared by a host's repositories.
 pub trait Repository: Send + Sync {
@@ -66,6 +66,14 @@ pub trait AccountRepository: Repository {
         &self,
         id: AccountId,
     ) -> impl Future<Output = Result<Option<Account>, Self::Error>> + Send;
+
+    /// The status of the user with this id; `None` if there is no such user
+    /// (an organization's id included). Authentication calls this on every
+    /// request, so it should read one column, not the whole account.
+    fn user_status(
+        &self,
+        user: UserId,
+    ) -> impl Future<Output = Result<Option<UserStatus>, Self::Error>> + Send;
 
     /// Sets a user's status; returns `false` if there is no such user.
     fn set_user_status(
@@ -152,12 +160,13 @@ pub trait PersonalTokenRepository: Repository {
         token: &StoredPersonalToken,
     ) -> impl Future<Output = Result<Insert, Self::Error>> + Send;
 
-    /// The token with this digest, revoked and expired ones included. This
-    /// is the authentication path: an index on the digest is expected.
+    /// What authentication needs of the token with this digest, revoked and
+    /// expired ones included. This is the authentication path: an index on
+    /// the digest is expected.
     fn token_by_digest(
         &self,
         digest: &TokenDigest,
-    ) -> impl Future<Output = Result<Option<StoredPersonalToken>, Self::Error>> + Send;
+    ) -> impl Future<Output = Result<Option<AuthenticationRecord>, Self::Error>> + Send;
 
     /// The token with this id.
     fn token(
@@ -201,14 +210,19 @@ pub trait PersonalTokenRepository: Repository {
         at: DateTime<Utc>,
     ) -> impl Future<Output = Result<RotationWrite, Self::Error>> + Send;
 
-    /// Records a use: sets `last_used_at` and replaces `last_used_from`.
-    /// The service calls this at most once per interval per token (rule T8);
-    /// a missing token is ignored.
+    /// Records a use: sets `last_used_at` to `at` and, given a client
+    /// address, puts it first in `last_used_from` as
+    /// [`remember_address`](crate::remember_address) does (newest first,
+    /// distinct, at most five). The service calls this at most once per
+    /// interval per token (rule T8); a missing token is ignored.
+    ///
+    /// Contract: the address list is updated in one atomic step, so that two
+    /// replicas recording uses at once lose neither address.
     fn record_use(
         &self,
         id: TokenId,
         at: DateTime<Utc>,
-        addresses: &[IpAddr],
+        client: Option<IpAddr>,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send;
 }
 
@@ -282,6 +296,13 @@ impl<T: AccountRepository + ?Sized> AccountRepository for Arc<T> {
         (**self).account(id)
     }
 
+    fn user_status(
+        &self,
+        user: UserId,
+    ) -> impl Future<Output = Result<Option<UserStatus>, Self::Error>> + Send {
+        (**self).user_status(user)
+    }
+
     fn set_user_status(
         &self,
         user: UserId,
@@ -329,7 +350,7 @@ impl<T: PersonalTokenRepository + ?Sized> PersonalTokenRepository for Arc<T> {
     fn token_by_digest(
         &self,
         digest: &TokenDigest,
-    ) -> impl Future<Output = Result<Option<StoredPersonalToken>, Self::Error>> + Send {
+    ) -> impl Future<Output = Result<Option<AuthenticationRecord>, Self::Error>> + Send {
         (**self).token_by_digest(digest)
     }
 
@@ -375,9 +396,9 @@ impl<T: PersonalTokenRepository + ?Sized> PersonalTokenRepository for Arc<T> {
         &self,
         id: TokenId,
         at: DateTime<Utc>,
-        addresses: &[IpAddr],
+        client: Option<IpAddr>,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send {
-        (**self).record_use(id, at, addresses)
+        (**self).record_use(id, at, client)
     }
 }
 

@@ -73,8 +73,8 @@
 //! - **`revoke`** ignores ids of missing tokens and does not return them;
 //!   returns each newly revoked id once, even if listed twice; in any order.
 //! - **`family`** of an id that is no stored token is empty.
-//! - **`record_use`** replaces `last_used_from` with the addresses given,
-//!   in their order, and changes no other field.
+//! - **`record_use`** changes `last_used_at` and `last_used_from` only;
+//!   a use without a client address keeps the address list as it was.
 //! - **Stored as given.** Records read back equal, field for field, what was
 //!   written: `insert_token` and `rotate` store the successor's family links
 //!   as the caller set them, and `put_provider_token` stores every field as
@@ -125,7 +125,7 @@ use crate::repository::{PersonalTokenRepository, ProviderTokenRepository, Rotati
 use crate::scope::ScopeSet;
 use crate::secret::Secret;
 use crate::token::digest::{PepperId, TokenDigest};
-use crate::token::record::{PersonalToken, StoredPersonalToken, TokenFamily};
+use crate::token::record::{AuthenticationRecord, PersonalToken, StoredPersonalToken, TokenFamily};
 
 /// One contract the kit checks. [`ConformanceFailure::check`] says which
 /// one failed.
@@ -695,7 +695,7 @@ async fn names_shared_across_accounts<S: AccountRepository>(
 }
 
 /// `set_user_status` writes the status and says whether the user exists;
-/// an organization is not a user.
+/// `user_status` reads it back; an organization is not a user.
 async fn user_status<S: AccountRepository>(store: S) -> Result<(), ConformanceFailure> {
     let p = Probe(Check::UserStatus);
     let alice = user(ALICE, "alice");
@@ -726,6 +726,11 @@ async fn user_status<S: AccountRepository>(store: S) -> Result<(), ConformanceFa
         store.account(alice.id.into()).await,
     )?;
     p.expect(
+        "user_status of the blocked user",
+        Some(UserStatus::Blocked),
+        store.user_status(alice.id).await,
+    )?;
+    p.expect(
         "set_user_status unblocking the user",
         true,
         store.set_user_status(alice.id, UserStatus::Active).await,
@@ -734,6 +739,21 @@ async fn user_status<S: AccountRepository>(store: S) -> Result<(), ConformanceFa
         "account of the unblocked user",
         Some(Account::User(alice.clone())),
         store.account(alice.id.into()).await,
+    )?;
+    p.expect(
+        "user_status of the unblocked user",
+        Some(UserStatus::Active),
+        store.user_status(alice.id).await,
+    )?;
+    p.expect(
+        "user_status of a missing user",
+        None,
+        store.user_status(UserId::from_u128(BOB)).await,
+    )?;
+    p.expect(
+        "user_status of an organization's id",
+        None,
+        store.user_status(UserId::from_u128(QUBITS)).await,
     )?;
 
     p.expect(
@@ -1170,7 +1190,7 @@ async fn token_round_trip<S: PersonalTokenRepository>(store: S) -> Result<(), Co
     )?;
     p.expect(
         "token_by_digest of the token just stored",
-        Some(stored.clone()),
+        Some(AuthenticationRecord::from(&stored.token)),
         store.token_by_digest(&stored.digest).await,
     )?;
     let other_pepper = TokenDigest {
@@ -1250,7 +1270,7 @@ async fn duplicate_token_digest<S: PersonalTokenRepository>(
     )?;
     p.expect(
         "token_by_digest of the taken digest",
-        Some(first.clone()),
+        Some(AuthenticationRecord::from(&first.token)),
         store.token_by_digest(&first.digest).await,
     )?;
     p.expect(
@@ -1430,7 +1450,7 @@ async fn rotate_replaces<S: PersonalTokenRepository>(store: S) -> Result<(), Con
     )?;
     p.expect(
         "token_by_digest of the successor",
-        Some(new.clone()),
+        Some(AuthenticationRecord::from(&new.token)),
         store.token_by_digest(&new.digest).await,
     )?;
     p.expect(
@@ -1673,8 +1693,9 @@ async fn racing_rotations<S: PersonalTokenRepository>(store: S) -> Result<(), Co
     )
 }
 
-/// Rule T8: `record_use` sets `last_used_at` and replaces `last_used_from`
-/// with the addresses given, touching nothing else.
+/// Rule T8: `record_use` sets `last_used_at` and puts the client address
+/// first in `last_used_from`: newest first, distinct, at most five; a use
+/// without an address keeps the list. Nothing else changes.
 async fn record_use<S: PersonalTokenRepository>(store: S) -> Result<(), ConformanceFailure> {
     let p = Probe(Check::RecordUse);
     let stored = token(0x11, ALICE, 0);
@@ -1684,35 +1705,38 @@ async fn record_use<S: PersonalTokenRepository>(store: S) -> Result<(), Conforma
         Insert::Inserted,
         store.insert_token(&stored).await,
     )?;
-    let first = [
-        IpAddr::V4(Ipv4Addr::new(192, 0, 2, 7)),
-        IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 7)),
-    ];
-    let second = [IpAddr::V4(Ipv4Addr::new(198, 51, 100, 9))];
+    let ip = |n: u8| IpAddr::V4(Ipv4Addr::new(192, 0, 2, n));
+    let v6 = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 7));
 
     p.value(
-        "record_use with two addresses",
-        store.record_use(id, minute(30), &first).await,
+        "record_use from an IPv6 address",
+        store.record_use(id, minute(30), Some(v6)).await,
     )?;
     p.expect(
         "token after the first use",
         Some(PersonalToken {
             last_used_at: Some(minute(30)),
-            last_used_from: first.to_vec(),
+            last_used_from: vec![v6],
             ..stored.token.clone()
         }),
         store.token(id).await,
     )?;
 
+    for (n, minutes) in [(1, 40), (2, 50), (3, 60), (1, 70), (4, 80), (5, 90)] {
+        p.value(
+            "record_use from another address",
+            store.record_use(id, minute(minutes), Some(ip(n))).await,
+        )?;
+    }
     p.value(
-        "record_use with another address",
-        store.record_use(id, minute(45), &second).await,
+        "record_use without an address",
+        store.record_use(id, minute(95), None).await,
     )?;
     p.expect(
-        "token after the second use",
+        "token after seven uses",
         Some(PersonalToken {
-            last_used_at: Some(minute(45)),
-            last_used_from: second.to_vec(),
+            last_used_at: Some(minute(95)),
+            last_used_from: vec![ip(5), ip(4), ip(1), ip(3), ip(2)],
             ..stored.token
         }),
         store.token(id).await,
@@ -1735,7 +1759,7 @@ async fn record_use_missing<S: PersonalTokenRepository>(
     p.value(
         "record_use of a missing token",
         store
-            .record_use(missing, minute(30), &[IpAddr::V4(Ipv4Addr::LOCALHOST)])
+            .record_use(missing, minute(30), Some(IpAddr::V4(Ipv4Addr::LOCALHOST)))
             .await,
     )?;
 
@@ -2298,15 +2322,15 @@ async fn both<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
     let mut a_done = None;
     let mut b_done = None;
     poll_fn(move |cx| {
-        if a_done.is_none() {
-            if let Poll::Ready(output) = a.as_mut().poll(cx) {
-                a_done = Some(output);
-            }
+        if a_done.is_none()
+            && let Poll::Ready(output) = a.as_mut().poll(cx)
+        {
+            a_done = Some(output);
         }
-        if b_done.is_none() {
-            if let Poll::Ready(output) = b.as_mut().poll(cx) {
-                b_done = Some(output);
-            }
+        if b_done.is_none()
+            && let Poll::Ready(output) = b.as_mut().poll(cx)
+        {
+            b_done = Some(output);
         }
         match (a_done.take(), b_done.take()) {
             (Some(a), Some(b)) => Poll::Ready((a, b)),

@@ -9,11 +9,11 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use access_tokens::testkit::{self, Check, ConformanceFailure};
 use access_tokens::{
-    Account, AccountId, AccountRepository, Insert, Membership, MembershipRepository,
-    MembershipWrite, MemoryStore, Organization, OrganizationId, PersonalToken,
-    PersonalTokenRepository, Provider, ProviderToken, ProviderTokenId, ProviderTokenOwner,
-    ProviderTokenRepository, Repository, Role, RotationWrite, StoredPersonalToken,
-    StoredProviderToken, TokenDigest, TokenId, User, UserId, UserStatus,
+    Account, AccountId, AccountRepository, AuthenticationRecord, Insert, Membership,
+    MembershipRepository, MembershipWrite, MemoryStore, Organization, OrganizationId,
+    PersonalToken, PersonalTokenRepository, Provider, ProviderToken, ProviderTokenId,
+    ProviderTokenOwner, ProviderTokenRepository, Repository, Role, RotationWrite,
+    StoredPersonalToken, StoredProviderToken, TokenDigest, TokenId, User, UserId, UserStatus,
 };
 use chrono::{DateTime, Utc};
 
@@ -187,6 +187,10 @@ impl AccountRepository for Broken {
         never(self.inner.insert_user(user).await)
     }
 
+    async fn user_status(&self, user: UserId) -> io::Result<Option<UserStatus>> {
+        never(self.inner.user_status(user).await)
+    }
+
     async fn insert_organization(
         &self,
         organization: &Organization,
@@ -263,7 +267,7 @@ impl PersonalTokenRepository for Broken {
     async fn token_by_digest(
         &self,
         digest: &TokenDigest,
-    ) -> io::Result<Option<StoredPersonalToken>> {
+    ) -> io::Result<Option<AuthenticationRecord>> {
         never(self.inner.token_by_digest(digest).await)
     }
 
@@ -300,12 +304,12 @@ impl PersonalTokenRepository for Broken {
         &self,
         id: TokenId,
         at: DateTime<Utc>,
-        addresses: &[IpAddr],
+        client: Option<IpAddr>,
     ) -> io::Result<()> {
         if self.fault == Fault::RecordUseFails {
             return Err(io::Error::other("the database went away"));
         }
-        never(self.inner.record_use(id, at, addresses).await)
+        never(self.inner.record_use(id, at, client).await)
     }
 }
 

@@ -13,8 +13,10 @@ use crate::principal::Principal;
 use crate::repository::{AccountRepository, Insert, MembershipRepository};
 use crate::repository::{PersonalTokenRepository, RotationWrite};
 use crate::scope::ScopeSet;
-use crate::token::policy::{Expiry, LAST_USED_ADDRESSES, is_expired, token_name};
-use crate::token::record::{MintedToken, PersonalToken, StoredPersonalToken, TokenFamily};
+use crate::token::format::FormatError;
+use crate::token::policy::{Expiry, is_expired, token_name};
+use crate::token::record::TokenFamily;
+use crate::token::record::{AuthenticationRecord, MintedToken, PersonalToken, StoredPersonalToken};
 use crate::token::record::{TokenFilter, TokenState};
 
 use super::{ATTEMPTS, AccessService};
@@ -178,13 +180,16 @@ where
         let now = self.clock.now();
         let token = match self.verify(presented, now).await? {
             Ok(token) => token,
-            Err((reason, token)) => return Err(self.refuse(now, reason, token.as_ref()).await),
+            // Boxed, so that the rare refusal path does not grow the
+            // future every successful call builds.
+            Err((reason, token)) => {
+                return Err(Box::pin(self.refuse(now, reason, token.map(|t| t.id))).await);
+            }
         };
 
         if self.policy.last_use_due(token.last_used_at, now) {
-            let addresses = remember(&token.last_used_from, client);
             self.store
-                .record_use(token.id, now, &addresses)
+                .record_use(token.id, now, client)
                 .await
                 .map_err(Error::storage)?;
         }
@@ -244,10 +249,11 @@ where
     /// [`Error::InvalidToken`] if the text is malformed or matches no
     /// stored token; [`Error::Storage`].
     pub async fn revoke_presented(&self, presented: &str) -> Result<PersonalToken, Error> {
-        let token = match self.find(presented).await? {
-            Ok(stored) => stored.token,
+        let found = match self.find(presented).await? {
+            Ok(found) => self.store.token(found.id).await.map_err(Error::storage)?,
             Err(reason) => return Err(InvalidToken::new(reason, None).into()),
         };
+        let token = found.ok_or(InvalidToken::new(AuthFailure::Unknown, None))?;
         self.revoke_one(token, Actor::Presenter, Revocation::SecretHolder)
             .await
     }
@@ -304,22 +310,29 @@ where
         expiry: Option<Expiry>,
     ) -> Result<MintedToken, Error> {
         let now = self.clock.now();
-        let old = match self.verify(presented, now).await? {
-            Ok(token) => token,
-            Err((AuthFailure::Revoked, Some(token))) if token.was_rotated() => {
-                return Err(self.reuse_detected(&token, now).await?);
+        let found = match self.verify(presented, now).await? {
+            Ok(found) => found,
+            Err((AuthFailure::Revoked, Some(found))) if found.was_rotated() => {
+                return Err(self.reuse_detected(&found, now).await?);
             }
-            Err((reason, token)) => return Err(self.refuse(now, reason, token.as_ref()).await),
+            Err((reason, found)) => {
+                return Err(self.refuse(now, reason, found.map(|t| t.id)).await);
+            }
+        };
+        let Some(old) = self.store.token(found.id).await.map_err(Error::storage)? else {
+            return Err(self.refuse(now, AuthFailure::Unknown, None).await);
         };
         let actor = Principal::token(old.owner, old.id, old.scopes, old.expires_at);
         match self.replace(&actor, &old, expiry, now).await? {
             Ok(minted) => Ok(minted),
             // Another rotation of this very token won the race: two parties
             // hold it, which is reuse.
-            Err(current) if current.was_rotated() => {
-                Err(self.reuse_detected(&current, now).await?)
-            }
-            Err(current) => Err(self.refuse(now, AuthFailure::Revoked, Some(&current)).await),
+            Err(current) if current.was_rotated() => Err(self
+                .reuse_detected(&AuthenticationRecord::from(&current), now)
+                .await?),
+            Err(current) => Err(self
+                .refuse(now, AuthFailure::Revoked, Some(current.id))
+                .await),
         }
     }
 
@@ -400,7 +413,7 @@ where
     /// Revokes the family of a reused token and reports it (rule T10).
     async fn reuse_detected(
         &self,
-        presented: &PersonalToken,
+        presented: &AuthenticationRecord,
         now: DateTime<Utc>,
     ) -> Result<Error, Error> {
         let family = self
@@ -476,9 +489,10 @@ where
         &self,
         presented: &str,
         now: DateTime<Utc>,
-    ) -> Result<Result<PersonalToken, (AuthFailure, Option<PersonalToken>)>, Error> {
+    ) -> Result<Result<AuthenticationRecord, (AuthFailure, Option<AuthenticationRecord>)>, Error>
+    {
         let token = match self.find(presented).await? {
-            Ok(stored) => stored.token,
+            Ok(token) => token,
             Err(reason) => return Ok(Err((reason, None))),
         };
         if token.revoked_at.is_some() {
@@ -489,13 +503,13 @@ where
         }
         match self
             .store
-            .account(token.owner.into())
+            .user_status(token.owner)
             .await
             .map_err(Error::storage)?
         {
-            Some(Account::User(user)) if user.status == UserStatus::Active => Ok(Ok(token)),
-            Some(Account::User(_)) => Ok(Err((AuthFailure::OwnerBlocked, Some(token)))),
-            _ => Ok(Err((AuthFailure::OwnerMissing, Some(token)))),
+            Some(UserStatus::Active) => Ok(Ok(token)),
+            Some(_) => Ok(Err((AuthFailure::OwnerBlocked, Some(token)))),
+            None => Ok(Err((AuthFailure::OwnerMissing, Some(token)))),
         }
     }
 
@@ -505,21 +519,21 @@ where
     async fn find(
         &self,
         presented: &str,
-    ) -> Result<Result<StoredPersonalToken, AuthFailure>, Error> {
+    ) -> Result<Result<AuthenticationRecord, AuthFailure>, Error> {
         if let Err(error) = self.format.check(presented) {
             return Ok(Err(match error {
-                crate::token::format::FormatError::BadChecksum => AuthFailure::BadChecksum,
+                FormatError::BadChecksum => AuthFailure::BadChecksum,
                 _ => AuthFailure::Malformed,
             }));
         }
         for digest in self.peppers.candidates(presented) {
-            if let Some(stored) = self
+            let found = self
                 .store
                 .token_by_digest(&digest)
                 .await
-                .map_err(Error::storage)?
-            {
-                return Ok(Ok(stored));
+                .map_err(Error::storage)?;
+            if let Some(token) = found {
+                return Ok(Ok(token));
             }
         }
         Ok(Err(AuthFailure::Unknown))
@@ -531,15 +545,10 @@ where
         &self,
         now: DateTime<Utc>,
         reason: AuthFailure,
-        token: Option<&PersonalToken>,
+        token: Option<TokenId>,
     ) -> Error {
-        let token = token.map(|token| token.id);
-        self.tell(
-            now,
-            Actor::Presenter,
-            AuditEventKind::AuthenticationFailed { reason, token },
-        )
-        .await;
+        let kind = AuditEventKind::AuthenticationFailed { reason, token };
+        self.tell(now, Actor::Presenter, kind).await;
         InvalidToken::new(reason, token).into()
     }
 
@@ -556,32 +565,5 @@ where
             ..draft.clone()
         };
         Ok((secret, StoredPersonalToken { token, digest }))
-    }
-}
-
-/// The token's last addresses after a use from `client`: newest first,
-/// distinct, at most [`LAST_USED_ADDRESSES`] (rule T8).
-fn remember(previous: &[IpAddr], client: Option<IpAddr>) -> Vec<IpAddr> {
-    let mut addresses = Vec::with_capacity(LAST_USED_ADDRESSES);
-    addresses.extend(client);
-    addresses.extend(previous.iter().filter(|address| Some(**address) != client));
-    addresses.truncate(LAST_USED_ADDRESSES);
-    addresses
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::net::Ipv4Addr;
-
-    #[test]
-    fn t8_addresses_are_distinct_newest_first_and_at_most_five() {
-        let ip = |n| IpAddr::V4(Ipv4Addr::new(10, 0, 0, n));
-        let mut addresses = Vec::new();
-        for n in [1, 2, 3, 2, 4, 5, 6] {
-            addresses = remember(&addresses, Some(ip(n)));
-        }
-        assert_eq!(addresses, vec![ip(6), ip(5), ip(4), ip(2), ip(3)]);
-        assert_eq!(remember(&addresses, None), addresses);
     }
 }

@@ -1,6 +1,8 @@
 //! The host's rules for token names, lifetimes and last-use tracking
 //! (rules T1, T2, T7, T8), as pure functions.
 
+use std::net::IpAddr;
+
 use chrono::{DateTime, TimeDelta, Utc};
 
 /// The longest token name, in characters, after trimming (rule T1).
@@ -126,6 +128,25 @@ impl TokenPolicy {
     }
 }
 
+/// Puts `client` first among a token's last addresses: newest first,
+/// distinct, at most [`LAST_USED_ADDRESSES`] (rule T8). Repositories call
+/// this in [`record_use`](crate::PersonalTokenRepository::record_use).
+///
+/// ```
+/// use std::net::{IpAddr, Ipv4Addr};
+/// use access_tokens::remember_address;
+///
+/// let ip = |n| IpAddr::V4(Ipv4Addr::new(192, 0, 2, n));
+/// let mut addresses = vec![ip(1), ip(2)];
+/// remember_address(&mut addresses, ip(2));
+/// assert_eq!(addresses, vec![ip(2), ip(1)]);
+/// ```
+pub fn remember_address(addresses: &mut Vec<IpAddr>, client: IpAddr) {
+    addresses.retain(|address| *address != client);
+    addresses.insert(0, client);
+    addresses.truncate(LAST_USED_ADDRESSES);
+}
+
 /// Whether a token with `expires_at` is expired at `now`: from the instant
 /// `now >= expires_at` (rule T7).
 pub(crate) fn is_expired(expires_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
@@ -232,6 +253,16 @@ mod tests {
         assert!(!is_expired(Some(at), at - TimeDelta::nanoseconds(1)));
         assert!(is_expired(Some(at), at));
         assert!(!is_expired(None, at));
+    }
+
+    #[test]
+    fn t8_addresses_are_distinct_newest_first_and_at_most_five() {
+        let ip = |n| IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, n));
+        let mut addresses = Vec::new();
+        for n in [1, 2, 3, 2, 4, 5, 6] {
+            remember_address(&mut addresses, ip(n));
+        }
+        assert_eq!(addresses, vec![ip(6), ip(5), ip(4), ip(2), ip(3)]);
     }
 
     #[test]

@@ -83,6 +83,47 @@ impl PersonalToken {
     }
 }
 
+/// What authentication reads of a stored token: its state, without the
+/// name or the client addresses, so that the hot path copies no heap data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthenticationRecord {
+    /// The token's identifier.
+    pub id: TokenId,
+    /// The user who owns it.
+    pub owner: UserId,
+    /// The scopes it carries.
+    pub scopes: ScopeSet,
+    /// When it expires; `None` if never.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When it last authenticated, as last written.
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// When it was revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// Its place in a rotation family.
+    pub family: TokenFamily,
+}
+
+impl AuthenticationRecord {
+    /// Whether rotation replaced this token.
+    pub fn was_rotated(&self) -> bool {
+        self.family.rotated_to.is_some()
+    }
+}
+
+impl From<&PersonalToken> for AuthenticationRecord {
+    fn from(token: &PersonalToken) -> Self {
+        Self {
+            id: token.id,
+            owner: token.owner,
+            scopes: token.scopes,
+            expires_at: token.expires_at,
+            last_used_at: token.last_used_at,
+            revoked_at: token.revoked_at,
+            family: token.family,
+        }
+    }
+}
+
 /// A token as storage keeps it: its metadata and the keyed digest it is
 /// looked up by (rule T4). Never the secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
