@@ -72,7 +72,7 @@ impl World {
         let id = Self::token_id(owner, provider);
         let expires_at = if expired {
             Some(now() - TimeDelta::seconds((id.as_u128() % 2) as i64))
-        } else if id.as_u128() % 2 == 0 {
+        } else if id.as_u128().is_multiple_of(2) {
             Some(now() + TimeDelta::seconds(1))
         } else {
             None
@@ -243,10 +243,11 @@ impl Case {
         if let Some(id) = self.world.usable(owner, self.provider) {
             return Some((ResolutionSource::ContextOwner, Some(id)));
         }
-        if self.organization.is_some() && self.policy.member_fallback {
-            if let Some(id) = self.world.usable(self.user, self.provider) {
-                return Some((ResolutionSource::MemberFallback, Some(id)));
-            }
+        if self.organization.is_some()
+            && self.policy.member_fallback
+            && let Some(id) = self.world.usable(self.user, self.provider)
+        {
+            return Some((ResolutionSource::MemberFallback, Some(id)));
         }
         self.policy
             .platform
