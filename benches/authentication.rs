@@ -264,8 +264,8 @@ fn bench_pieces(c: &mut Criterion, fixture: &Fixture, stored: usize) {
             b.iter(|| black_box(ready(store.token_by_digest(black_box(&digest))).unwrap()));
         },
     );
-    c.bench_function("piece/owner_account", |b| {
-        b.iter(|| black_box(ready(store.account(black_box(fixture.user).into())).unwrap()));
+    c.bench_function("piece/owner_status", |b| {
+        b.iter(|| black_box(ready(store.user_status(black_box(fixture.user))).unwrap()));
     });
 }
 

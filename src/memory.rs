@@ -39,13 +39,13 @@ pub struct MemoryStore {
 
 #[derive(Debug, Default, Clone)]
 struct State {
-    accounts: HashMap<AccountId, Account>,
+    accounts: HashMap<AccountId, Account, FastKeys>,
     account_names: HashMap<String, AccountId>,
     /// Keyed by organization, then user: one organization's members sit
     /// together, in a stable order.
     memberships: BTreeMap<(OrganizationId, UserId), Role>,
     /// Tokens by digest: the authentication path is one lookup here.
-    tokens: HashMap<TokenDigest, StoredPersonalToken, DigestHashing>,
+    tokens: HashMap<TokenDigest, StoredPersonalToken, FastKeys>,
     token_digests: HashMap<TokenId, TokenDigest>,
     /// Each user's tokens, oldest first.
     tokens_by_owner: HashMap<UserId, Vec<TokenId>>,
@@ -162,30 +162,46 @@ impl State {
     }
 }
 
-/// Hashes a [`TokenDigest`] by its first eight bytes. A digest is an HMAC
-/// output under a key no client knows, so its bytes are already uniform and
-/// cannot be chosen to collide: hashing them again would only cost time on
-/// the authentication path.
+/// A fast hasher for the keys this store looks up on every request: token
+/// digests, which are HMAC outputs under a key no client knows, and account
+/// ids, which the library or the host assigns. Neither can be chosen by a
+/// client to collide, so the flooding resistance of the standard hasher
+/// would only cost time on the authentication path.
 #[derive(Debug, Default, Clone, Copy)]
-struct DigestHasher(u64);
+struct KeyHasher(u64);
 
-type DigestHashing = BuildHasherDefault<DigestHasher>;
+type FastKeys = BuildHasherDefault<KeyHasher>;
 
-impl Hasher for DigestHasher {
+impl KeyHasher {
+    fn mix(&mut self, word: u64) {
+        // The multiplier of the Fx hash: spreads low bits into the high
+        // bits that the table's control bytes use.
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for KeyHasher {
     fn finish(&self) -> u64 {
         self.0
     }
 
+    /// Digest bytes are uniform already: their first eight decide.
     fn write(&mut self, bytes: &[u8]) {
         let mut word = [0u8; 8];
-        for (slot, byte) in word.iter_mut().zip(bytes) {
-            *slot = *byte;
-        }
-        self.0 = self.0.rotate_left(29) ^ u64::from_le_bytes(word);
+        word.iter_mut()
+            .zip(bytes)
+            .for_each(|(slot, byte)| *slot = *byte);
+        self.mix(u64::from_le_bytes(word));
     }
 
     fn write_u32(&mut self, value: u32) {
-        self.0 = self.0.rotate_left(29) ^ u64::from(value);
+        self.mix(u64::from(value));
+    }
+
+    fn write_u128(&mut self, value: u128) {
+        // Truncation keeps the low and the high half, one each.
+        self.mix(value as u64);
+        self.mix((value >> 64) as u64);
     }
 
     fn write_usize(&mut self, _length: usize) {}

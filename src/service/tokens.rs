@@ -67,6 +67,19 @@ impl MintRequest {
     }
 }
 
+/// Why a presented token was not accepted: refused for a reason of rule T6
+/// (with the stored token's id, once one matched), or storage failed.
+enum Refusal {
+    Token(AuthFailure, Option<TokenId>),
+    Storage(Error),
+}
+
+impl Refusal {
+    fn storage(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Storage(Error::storage(error))
+    }
+}
+
 /// The scope every token-management call needs when a token makes it:
 /// managing tokens is calling the platform API (rule S4).
 const MANAGE: ScopeSet = ScopeSet::COMMAND_LINE;
@@ -178,12 +191,13 @@ where
         client: Option<IpAddr>,
     ) -> Result<Principal, Error> {
         let now = self.clock.now();
-        let token = match self.verify(presented, now).await? {
+        let token = match self.verify(presented, now).await {
             Ok(token) => token,
+            Err(Refusal::Storage(error)) => return Err(error),
             // Boxed, so that the rare refusal path does not grow the
             // future every successful call builds.
-            Err((reason, token)) => {
-                return Err(Box::pin(self.refuse(now, reason, token.map(|t| t.id))).await);
+            Err(Refusal::Token(reason, token)) => {
+                return Err(Box::pin(self.refuse(now, reason, token)).await);
             }
         };
 
@@ -249,9 +263,10 @@ where
     /// [`Error::InvalidToken`] if the text is malformed or matches no
     /// stored token; [`Error::Storage`].
     pub async fn revoke_presented(&self, presented: &str) -> Result<PersonalToken, Error> {
-        let found = match self.find(presented).await? {
+        let found = match self.find(presented).await {
             Ok(found) => self.store.token(found.id).await.map_err(Error::storage)?,
-            Err(reason) => return Err(InvalidToken::new(reason, None).into()),
+            Err(Refusal::Storage(error)) => return Err(error),
+            Err(Refusal::Token(reason, _)) => return Err(InvalidToken::new(reason, None).into()),
         };
         let token = found.ok_or(InvalidToken::new(AuthFailure::Unknown, None))?;
         self.revoke_one(token, Actor::Presenter, Revocation::SecretHolder)
@@ -310,16 +325,21 @@ where
         expiry: Option<Expiry>,
     ) -> Result<MintedToken, Error> {
         let now = self.clock.now();
-        let found = match self.verify(presented, now).await? {
-            Ok(found) => found,
-            Err((AuthFailure::Revoked, Some(found))) if found.was_rotated() => {
-                return Err(self.reuse_detected(&found, now).await?);
+        let id = match self.verify(presented, now).await {
+            Ok(found) => found.id,
+            Err(Refusal::Storage(error)) => return Err(error),
+            Err(Refusal::Token(AuthFailure::Revoked, Some(id))) => {
+                let revoked = self.store.token(id).await.map_err(Error::storage)?;
+                return Err(match revoked {
+                    Some(token) if token.was_rotated() => self.reuse_detected(&token, now).await?,
+                    _ => self.refuse(now, AuthFailure::Revoked, Some(id)).await,
+                });
             }
-            Err((reason, found)) => {
-                return Err(self.refuse(now, reason, found.map(|t| t.id)).await);
+            Err(Refusal::Token(reason, token)) => {
+                return Err(self.refuse(now, reason, token).await);
             }
         };
-        let Some(old) = self.store.token(found.id).await.map_err(Error::storage)? else {
+        let Some(old) = self.store.token(id).await.map_err(Error::storage)? else {
             return Err(self.refuse(now, AuthFailure::Unknown, None).await);
         };
         let actor = Principal::token(old.owner, old.id, old.scopes, old.expires_at);
@@ -327,9 +347,9 @@ where
             Ok(minted) => Ok(minted),
             // Another rotation of this very token won the race: two parties
             // hold it, which is reuse.
-            Err(current) if current.was_rotated() => Err(self
-                .reuse_detected(&AuthenticationRecord::from(&current), now)
-                .await?),
+            Err(current) if current.was_rotated() => {
+                Err(self.reuse_detected(&current, now).await?)
+            }
             Err(current) => Err(self
                 .refuse(now, AuthFailure::Revoked, Some(current.id))
                 .await),
@@ -413,7 +433,7 @@ where
     /// Revokes the family of a reused token and reports it (rule T10).
     async fn reuse_detected(
         &self,
-        presented: &AuthenticationRecord,
+        presented: &PersonalToken,
         now: DateTime<Utc>,
     ) -> Result<Error, Error> {
         let family = self
@@ -482,61 +502,54 @@ where
         }
     }
 
-    /// Checks a presented token in rule T6's order. The outer error is
-    /// storage failing; the inner one is why the token is refused, with the
-    /// stored token when one matched.
+    /// Checks a presented token in rule T6's order.
     async fn verify(
         &self,
         presented: &str,
         now: DateTime<Utc>,
-    ) -> Result<Result<AuthenticationRecord, (AuthFailure, Option<AuthenticationRecord>)>, Error>
-    {
-        let token = match self.find(presented).await? {
-            Ok(token) => token,
-            Err(reason) => return Ok(Err((reason, None))),
-        };
+    ) -> Result<AuthenticationRecord, Refusal> {
+        let token = self.find(presented).await?;
+        let refuse = |reason| Err(Refusal::Token(reason, Some(token.id)));
         if token.revoked_at.is_some() {
-            return Ok(Err((AuthFailure::Revoked, Some(token))));
+            return refuse(AuthFailure::Revoked);
         }
         if is_expired(token.expires_at, now) {
-            return Ok(Err((AuthFailure::Expired, Some(token))));
+            return refuse(AuthFailure::Expired);
         }
         match self
             .store
             .user_status(token.owner)
             .await
-            .map_err(Error::storage)?
+            .map_err(Refusal::storage)?
         {
-            Some(UserStatus::Active) => Ok(Ok(token)),
-            Some(_) => Ok(Err((AuthFailure::OwnerBlocked, Some(token)))),
-            None => Ok(Err((AuthFailure::OwnerMissing, Some(token)))),
+            Some(UserStatus::Active) => Ok(token),
+            Some(_) => refuse(AuthFailure::OwnerBlocked),
+            None => refuse(AuthFailure::OwnerMissing),
         }
     }
 
     /// Finds the stored token for presented text: format and checksum
     /// first, so malformed text never reaches storage (rule T5), then the
     /// digest under each pepper, current first (rule T4).
-    async fn find(
-        &self,
-        presented: &str,
-    ) -> Result<Result<AuthenticationRecord, AuthFailure>, Error> {
+    async fn find(&self, presented: &str) -> Result<AuthenticationRecord, Refusal> {
         if let Err(error) = self.format.check(presented) {
-            return Ok(Err(match error {
+            let reason = match error {
                 FormatError::BadChecksum => AuthFailure::BadChecksum,
                 _ => AuthFailure::Malformed,
-            }));
+            };
+            return Err(Refusal::Token(reason, None));
         }
         for digest in self.peppers.candidates(presented) {
             let found = self
                 .store
                 .token_by_digest(&digest)
                 .await
-                .map_err(Error::storage)?;
+                .map_err(Refusal::storage)?;
             if let Some(token) = found {
-                return Ok(Ok(token));
+                return Ok(token);
             }
         }
-        Ok(Err(AuthFailure::Unknown))
+        Err(Refusal::Token(AuthFailure::Unknown, None))
     }
 
     /// Reports a refused token to the audit sink, and builds the opaque

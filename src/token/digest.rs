@@ -8,9 +8,9 @@
 
 use std::fmt;
 
-use hmac::{Hmac, KeyInit as _, Mac as _};
-use sha2::Sha256;
 use subtle::ConstantTimeEq as _;
+
+use crate::token::sha256::KeyedSha256;
 
 /// Names one pepper in a [`PepperRing`], and which pepper made a digest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -36,8 +36,23 @@ pub struct TokenDigest {
 }
 
 impl PartialEq for TokenDigest {
+    /// Constant-time in the digest bytes: the words are folded together
+    /// before the one comparison.
     fn eq(&self, other: &Self) -> bool {
-        self.pepper == other.pepper && bool::from(self.bytes.ct_eq(&other.bytes))
+        let words = |bytes: &[u8; 32]| {
+            let mut words = [0u64; 4];
+            for (word, chunk) in words.iter_mut().zip(bytes.chunks_exact(8)) {
+                let mut eight = [0u8; 8];
+                eight.copy_from_slice(chunk);
+                *word = u64::from_ne_bytes(eight);
+            }
+            words
+        };
+        let difference = words(&self.bytes)
+            .iter()
+            .zip(words(&other.bytes))
+            .fold(0, |acc, (a, b)| acc | (a ^ b));
+        self.pepper == other.pepper && bool::from(difference.ct_eq(&0))
     }
 }
 
@@ -66,12 +81,12 @@ impl fmt::Debug for TokenDigest {
 #[error("a pepper must be at least 32 bytes of random data")]
 pub struct PepperTooShort;
 
-/// One pepper, keyed once: the HMAC state after the key is absorbed is kept,
-/// so each digest costs no key setup.
+/// One pepper, keyed once: the HMAC states after the key is absorbed are
+/// kept, so each digest costs no key setup.
 #[derive(Clone)]
 struct Pepper {
     id: PepperId,
-    keyed: Hmac<Sha256>,
+    keyed: KeyedSha256,
 }
 
 impl Pepper {
@@ -79,16 +94,16 @@ impl Pepper {
         if key.len() < 32 {
             return Err(PepperTooShort);
         }
-        let keyed = Hmac::<Sha256>::new_from_slice(key).map_err(|_| PepperTooShort)?;
-        Ok(Self { id, keyed })
+        Ok(Self {
+            id,
+            keyed: KeyedSha256::new(key),
+        })
     }
 
     fn digest(&self, text: &str) -> TokenDigest {
-        let mut mac = self.keyed.clone();
-        mac.update(text.as_bytes());
         TokenDigest {
             pepper: self.id,
-            bytes: mac.finalize().into_bytes().into(),
+            bytes: self.keyed.mac(text.as_bytes()),
         }
     }
 }
@@ -164,6 +179,9 @@ impl fmt::Debug for PepperRing {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
+
+    use hmac::{Hmac, KeyInit as _, Mac as _};
+    use sha2::Sha256;
 
     use super::*;
 

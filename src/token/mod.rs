@@ -8,3 +8,4 @@ pub(crate) mod digest;
 pub(crate) mod format;
 pub(crate) mod policy;
 pub(crate) mod record;
+mod sha256;

@@ -84,7 +84,8 @@ impl PersonalToken {
 }
 
 /// What authentication reads of a stored token: its state, without the
-/// name or the client addresses, so that the hot path copies no heap data.
+/// name, the client addresses or the family, so that the hot path copies
+/// little and nothing from the heap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AuthenticationRecord {
     /// The token's identifier.
@@ -99,15 +100,6 @@ pub struct AuthenticationRecord {
     pub last_used_at: Option<DateTime<Utc>>,
     /// When it was revoked.
     pub revoked_at: Option<DateTime<Utc>>,
-    /// Its place in a rotation family.
-    pub family: TokenFamily,
-}
-
-impl AuthenticationRecord {
-    /// Whether rotation replaced this token.
-    pub fn was_rotated(&self) -> bool {
-        self.family.rotated_to.is_some()
-    }
 }
 
 impl From<&PersonalToken> for AuthenticationRecord {
@@ -119,7 +111,6 @@ impl From<&PersonalToken> for AuthenticationRecord {
             expires_at: token.expires_at,
             last_used_at: token.last_used_at,
             revoked_at: token.revoked_at,
-            family: token.family,
         }
     }
 }
