@@ -137,7 +137,6 @@ pub fn check_no_escalation(
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
 
     use super::*;
     use crate::model::TokenId;

@@ -17,7 +17,7 @@ use access_tokens::{
     ResolutionPolicy, ResolutionSource, Role, ScopeSet, Secret, SkipReason, StoreProviderToken,
 };
 use chrono::TimeDelta;
-use common::{ProviderWorld, start};
+use common::{World, start};
 
 const IBM_SECRET: &str = "ibm-quantum-api-token-0123456789abcdef";
 
@@ -27,7 +27,7 @@ fn ibm(secret: &str) -> ProviderCredential {
 
 /// An organization with an owner, a maintainer and a viewer.
 struct Org {
-    world: ProviderWorld,
+    world: World,
     org: access_tokens::Organization,
     owner: Principal,
     maintainer: Principal,
@@ -36,7 +36,7 @@ struct Org {
 }
 
 async fn organization(policy: ResolutionPolicy) -> Org {
-    let world = ProviderWorld::new(policy);
+    let world = World::resolving(policy);
     let (_, owner) = world.user("olga").await;
     let (maintainer_user, maintainer) = world.user("max").await;
     let (viewer_user, viewer) = world.user("vera").await;
@@ -159,7 +159,7 @@ async fn a6_outsiders_neither_see_nor_remove_organization_tokens() {
 
 #[tokio::test]
 async fn p1_credentials_missing_a_required_field_are_refused_and_nothing_is_stored() {
-    let world = ProviderWorld::new(Default::default());
+    let world = World::resolving(Default::default());
     let (user, session) = world.user("ada").await;
     let own = ProviderTokenOwner::User(user.id);
     let before = world.store.snapshot();
@@ -189,7 +189,7 @@ async fn p1_credentials_missing_a_required_field_are_refused_and_nothing_is_stor
 
 #[tokio::test]
 async fn p2_users_manage_only_their_own_tokens() {
-    let world = ProviderWorld::new(Default::default());
+    let world = World::resolving(Default::default());
     let (ada, ada_session) = world.user("ada").await;
     let (_, bob) = world.user("bob").await;
     let ada_own = ProviderTokenOwner::User(ada.id);
@@ -218,7 +218,7 @@ async fn p2_users_manage_only_their_own_tokens() {
 
 #[tokio::test]
 async fn p3_storing_again_replaces_and_says_so() {
-    let world = ProviderWorld::new(Default::default());
+    let world = World::resolving(Default::default());
     let (ada, session) = world.user("ada").await;
     let own = ProviderTokenOwner::User(ada.id);
     let first = StoreProviderToken::new(own, Provider::IONQ, ibm("first-secret-0123456789-AAAA"));
@@ -263,7 +263,7 @@ async fn p3_storing_again_replaces_and_says_so() {
 
 #[tokio::test]
 async fn p4_listings_show_a_masked_hint_never_the_secret() {
-    let world = ProviderWorld::new(Default::default());
+    let world = World::resolving(Default::default());
     let (ada, session) = world.user("ada").await;
     let own = ProviderTokenOwner::User(ada.id);
     let request = StoreProviderToken::new(own, Provider::IBM_QUANTUM, ibm(IBM_SECRET));
@@ -284,7 +284,7 @@ async fn p4_listings_show_a_masked_hint_never_the_secret() {
 #[tokio::test]
 async fn p5_a_sealed_secret_moved_to_another_owner_fails_to_open() {
     use access_tokens::{ProviderTokenRepository, StoredProviderToken};
-    let world = ProviderWorld::new(Default::default());
+    let world = World::resolving(Default::default());
     let (ada, ada_session) = world.user("ada").await;
     let (bob, bob_session) = world.user("bob").await;
     let ada_own = ProviderTokenOwner::User(ada.id);
@@ -337,7 +337,7 @@ async fn p5_a_sealed_secret_moved_to_another_owner_fails_to_open() {
 #[tokio::test]
 async fn p6_expired_provider_tokens_are_skipped_and_traced() {
     let world =
-        ProviderWorld::new(ResolutionPolicy::default().with_platform_credential(Provider::IONQ));
+        World::resolving(ResolutionPolicy::default().with_platform_credential(Provider::IONQ));
     let (ada, session) = world.user("ada").await;
     let own = ProviderTokenOwner::User(ada.id);
     let expires_at = start() + TimeDelta::days(1);
@@ -381,7 +381,7 @@ async fn p6_expired_provider_tokens_are_skipped_and_traced() {
 
 #[tokio::test]
 async fn r1_a_pat_needs_api_and_quantum_tokens_to_resolve() {
-    let world = ProviderWorld::new(Default::default());
+    let world = World::resolving(Default::default());
     let (ada, session) = world.user("ada").await;
     let own = ProviderTokenOwner::User(ada.id);
     let request = StoreProviderToken::new(own, Provider::IONQ, ibm(IBM_SECRET));

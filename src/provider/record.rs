@@ -226,12 +226,6 @@ pub(crate) fn is_expired(expires_at: Option<DateTime<Utc>>, now: DateTime<Utc>) 
 
 #[cfg(test)]
 mod tests {
-    #![allow(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::indexing_slicing,
-        clippy::panic
-    )]
 
     use chrono::TimeDelta;
 

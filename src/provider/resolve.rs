@@ -179,7 +179,10 @@ impl fmt::Display for ResolutionSource {
 /// Whose account a job is billed to (rule R10).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(tag = "kind", rename_all = "snake_case"))]
+#[cfg_attr(
+    feature = "serde",
+    serde(tag = "kind", content = "account", rename_all = "snake_case")
+)]
 pub enum Billing {
     /// The user whose token is used.
     User(UserId),

@@ -420,12 +420,6 @@ impl Sealer for KeyRing {
 
 #[cfg(test)]
 mod tests {
-    #![allow(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::indexing_slicing,
-        clippy::panic
-    )]
 
     use super::*;
     use crate::clock::SeededRandom;

@@ -178,7 +178,6 @@ impl fmt::Debug for PepperRing {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
 
     use hmac::{Hmac, KeyInit as _, Mac as _};
     use sha2::Sha256;

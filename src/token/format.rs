@@ -195,7 +195,6 @@ fn checksum_digits(signed: &[u8]) -> [u8; CHECKSUM_LEN] {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
 
     use super::*;
     use crate::clock::SeededRandom;

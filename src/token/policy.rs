@@ -194,7 +194,6 @@ pub(crate) fn token_name(name: &str) -> Result<String, NameError> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
 
     use super::*;
 

@@ -1,16 +1,16 @@
-//! A service over in-memory storage with a hand-driven clock and a seeded
-//! random source, shared by the integration tests.
+//! A service over in-memory storage with a hand-driven clock, a seeded
+//! random source and a sealing key, shared by the integration tests.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
 
 use access_tokens::{
-    AccessService, AuditEventKind, ManualClock, MemoryAuditLog, MemoryStore, PepperId, PepperRing,
-    Principal, SeededRandom, TokenPolicy, User,
+    AccessService, AuditEventKind, KeyId, KeyRing, ManualClock, MemoryAuditLog, MemoryStore,
+    PepperId, PepperRing, Principal, ResolutionPolicy, SealingKey, SeededRandom, TokenPolicy, User,
 };
 use chrono::{DateTime, Utc};
 
-pub type Service = AccessService<Arc<MemoryStore>, Arc<MemoryAuditLog>>;
+pub type Service = AccessService<Arc<MemoryStore>, Arc<MemoryAuditLog>, KeyRing>;
 
 pub struct World {
     pub service: Service,
@@ -27,12 +27,31 @@ pub fn pepper() -> PepperRing {
     PepperRing::new(PepperId(1), &[7; 32]).unwrap()
 }
 
+pub fn key_ring() -> KeyRing {
+    let key = SealingKey::new(KeyId::new("k1"), [3; 32]);
+    KeyRing::new(key, [], Arc::new(SeededRandom::new(99))).unwrap()
+}
+
 impl World {
     pub fn new() -> Self {
         Self::with(pepper(), TokenPolicy::default(), 42)
     }
 
     pub fn with(peppers: PepperRing, policy: TokenPolicy, seed: u64) -> Self {
+        Self::build(peppers, policy, ResolutionPolicy::default(), seed)
+    }
+
+    /// A world whose provider-token resolution follows `resolution`.
+    pub fn resolving(resolution: ResolutionPolicy) -> Self {
+        Self::build(pepper(), TokenPolicy::default(), resolution, 42)
+    }
+
+    fn build(
+        peppers: PepperRing,
+        policy: TokenPolicy,
+        resolution: ResolutionPolicy,
+        seed: u64,
+    ) -> Self {
         let store = Arc::new(MemoryStore::new());
         let audit = Arc::new(MemoryAuditLog::new());
         let clock = Arc::new(ManualClock::new(start()));
@@ -40,6 +59,8 @@ impl World {
             .clock(Arc::clone(&clock))
             .random(SeededRandom::new(seed))
             .policy(policy)
+            .sealer(key_ring())
+            .resolution_policy(resolution)
             .build();
         Self {
             service,
@@ -56,56 +77,6 @@ impl World {
     }
 
     /// The kinds of the audit events recorded since the last call.
-    pub fn events(&self) -> Vec<AuditEventKind> {
-        self.audit
-            .take()
-            .into_iter()
-            .map(|event| event.kind)
-            .collect()
-    }
-}
-
-pub type ProviderService =
-    AccessService<Arc<MemoryStore>, Arc<MemoryAuditLog>, access_tokens::KeyRing>;
-
-/// A world whose service also holds provider tokens, under `policy`.
-pub struct ProviderWorld {
-    pub service: ProviderService,
-    pub store: Arc<MemoryStore>,
-    pub audit: Arc<MemoryAuditLog>,
-    pub clock: Arc<ManualClock>,
-}
-
-pub fn key_ring() -> access_tokens::KeyRing {
-    let key = access_tokens::SealingKey::new(access_tokens::KeyId::new("k1"), [3; 32]);
-    access_tokens::KeyRing::new(key, [], Arc::new(SeededRandom::new(99))).unwrap()
-}
-
-impl ProviderWorld {
-    pub fn new(policy: access_tokens::ResolutionPolicy) -> Self {
-        let store = Arc::new(MemoryStore::new());
-        let audit = Arc::new(MemoryAuditLog::new());
-        let clock = Arc::new(ManualClock::new(start()));
-        let service = AccessService::builder(Arc::clone(&store), Arc::clone(&audit), pepper())
-            .clock(Arc::clone(&clock))
-            .random(SeededRandom::new(42))
-            .sealer(key_ring())
-            .resolution_policy(policy)
-            .build();
-        Self {
-            service,
-            store,
-            audit,
-            clock,
-        }
-    }
-
-    pub async fn user(&self, name: &str) -> (User, Principal) {
-        let user = self.service.create_user(name).await.unwrap();
-        let session = Principal::session(user.id);
-        (user, session)
-    }
-
     pub fn events(&self) -> Vec<AuditEventKind> {
         self.audit
             .take()
