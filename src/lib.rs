@@ -175,9 +175,10 @@
 //!   stopped being current.
 //! - Authentication tries each pepper of the ring in turn, so an unknown
 //!   token costs one lookup per pepper.
-//! - The keyed HMAC state kept for each pepper and the cipher state inside
-//!   [`KeyRing`] are not zeroed on drop (the key bytes handed in are the
-//!   caller's to zero; [`SealingKey`] zeroes its own copy).
+//! - Pepper and sealing key bytes handed in are the caller's to zero; the
+//!   crate zeroes its own copies and the states derived from them on drop,
+//!   but not the copies the compiler makes on the stack while hashing or
+//!   sealing.
 //! - Expiry reminders (rule T12) are not built yet.
 //! - [`MemoryStore`] keeps everything behind one lock: right for tests,
 //!   examples and small deployments, not for heavy concurrent writes.

@@ -67,8 +67,9 @@ fn finish(mut state: [u32; 8], absorbed: u64, message: &[u8]) -> [u8; 32] {
 }
 
 /// HMAC-SHA256 (RFC 2104) under one key, with the key already absorbed: the
-/// states after the inner and the outer padded key blocks.
-#[derive(Clone, Copy)]
+/// states after the inner and the outer padded key blocks. They are as good
+/// as the key for computing digests, so they are zeroed on drop too.
+#[derive(Clone, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
 pub(crate) struct KeyedSha256 {
     inner: [u32; 8],
     outer: [u32; 8],
