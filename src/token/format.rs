@@ -146,7 +146,12 @@ impl TokenFormat {
             return Err(FormatError::Malformed);
         }
         let (signed, checksum) = bytes.split_at(bytes.len() - CHECKSUM_LEN);
-        if checksum_digits(signed) != checksum {
+        // Reading the six presented digits as a number costs less than
+        // writing six expected ones; the alphabet was checked above.
+        let presented = checksum
+            .iter()
+            .fold(0u64, |value, &b| value * 62 + u64::from(value_of(b)));
+        if presented != checksum_value(signed) {
             return Err(FormatError::BadChecksum);
         }
         Ok(())
@@ -178,12 +183,28 @@ fn digit(value: u8) -> u8 {
     ALPHABET.get(usize::from(value)).copied().unwrap_or(b'0')
 }
 
-/// The six checksum characters for the bytes of `<prefix>_<body>`.
-fn checksum_digits(signed: &[u8]) -> [u8; CHECKSUM_LEN] {
+/// The value of a base62 digit; any other byte reads as a value that no
+/// checksum digit has.
+fn value_of(b: u8) -> u8 {
+    match b {
+        b'0'..=b'9' => b - b'0',
+        b'A'..=b'Z' => b - b'A' + 10,
+        b'a'..=b'z' => b - b'a' + 36,
+        _ => u8::MAX,
+    }
+}
+
+/// The checksum of the bytes of `<prefix>_<body>`, as a number below 62^6.
+fn checksum_value(signed: &[u8]) -> u64 {
     let hash = sha256(signed);
     let mut first = [0u8; 8];
     first.copy_from_slice(hash.get(..8).unwrap_or(&[0; 8]));
-    let mut value = u64::from_be_bytes(first) % CHECKSUM_MODULUS;
+    u64::from_be_bytes(first) % CHECKSUM_MODULUS
+}
+
+/// The six checksum characters for the bytes of `<prefix>_<body>`.
+fn checksum_digits(signed: &[u8]) -> [u8; CHECKSUM_LEN] {
+    let mut value = checksum_value(signed);
     let mut digits = [b'0'; CHECKSUM_LEN];
     for slot in digits.iter_mut().rev() {
         // `value % 62` is below 62, so the cast is lossless.
