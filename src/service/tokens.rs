@@ -191,28 +191,27 @@ where
         client: Option<IpAddr>,
     ) -> Result<Principal, Error> {
         let now = self.clock.now();
-        let token = match self.verify(presented, now).await {
-            Ok(token) => token,
-            Err(Refusal::Storage(error)) => return Err(error),
-            // Boxed, so that the rare refusal path does not grow the
-            // future every successful call builds.
-            Err(Refusal::Token(reason, token)) => {
-                return Err(Box::pin(self.refuse(now, reason, token)).await);
+        let refused = match self.verify(presented, now).await {
+            Ok(token) => {
+                if self.policy.last_use_due(token.last_used_at, now) {
+                    self.store
+                        .record_use(token.id, now, client)
+                        .await
+                        .map_err(Error::storage)?;
+                }
+                return Ok(Principal::token(
+                    token.owner,
+                    token.id,
+                    token.scopes,
+                    token.expires_at,
+                ));
             }
+            Err(Refusal::Storage(error)) => return Err(error),
+            Err(Refusal::Token(reason, token)) => (reason, token),
         };
-
-        if self.policy.last_use_due(token.last_used_at, now) {
-            self.store
-                .record_use(token.id, now, client)
-                .await
-                .map_err(Error::storage)?;
-        }
-        Ok(Principal::token(
-            token.owner,
-            token.id,
-            token.scopes,
-            token.expires_at,
-        ))
+        // Boxed, so that the rare refusal path does not grow the future
+        // every successful call builds.
+        Err(Box::pin(self.refuse(now, refused.0, refused.1)).await)
     }
 
     /// The acting user's tokens that `filter` admits, oldest first, with
@@ -263,11 +262,14 @@ where
     /// [`Error::InvalidToken`] if the text is malformed or matches no
     /// stored token; [`Error::Storage`].
     pub async fn revoke_presented(&self, presented: &str) -> Result<PersonalToken, Error> {
-        let found = match self.find(presented).await {
-            Ok(found) => self.store.token(found.id).await.map_err(Error::storage)?,
+        let id = match self.verify(presented, self.clock.now()).await {
+            Ok(token) => token.id,
+            // Found, but revoked, expired or ownerless: still revocable.
+            Err(Refusal::Token(_, Some(id))) => id,
+            Err(Refusal::Token(reason, None)) => return Err(InvalidToken::new(reason, None).into()),
             Err(Refusal::Storage(error)) => return Err(error),
-            Err(Refusal::Token(reason, _)) => return Err(InvalidToken::new(reason, None).into()),
         };
+        let found = self.store.token(id).await.map_err(Error::storage)?;
         let token = found.ok_or(InvalidToken::new(AuthFailure::Unknown, None))?;
         self.revoke_one(token, Actor::Presenter, Revocation::SecretHolder)
             .await
@@ -502,13 +504,38 @@ where
         }
     }
 
-    /// Checks a presented token in rule T6's order.
+    /// Checks a presented token in rule T6's order: format and checksum
+    /// first, so malformed text never reaches storage (rule T5), then the
+    /// digest under each pepper, current first (rule T4), then the token's
+    /// and its owner's state. One function, not several nested ones: every
+    /// level of async nesting costs the authentication path a copy.
     async fn verify(
         &self,
         presented: &str,
         now: DateTime<Utc>,
     ) -> Result<AuthenticationRecord, Refusal> {
-        let token = self.find(presented).await?;
+        if let Err(error) = self.format.check(presented) {
+            let reason = match error {
+                FormatError::BadChecksum => AuthFailure::BadChecksum,
+                _ => AuthFailure::Malformed,
+            };
+            return Err(Refusal::Token(reason, None));
+        }
+        let mut found = None;
+        for digest in self.peppers.candidates(presented) {
+            found = self
+                .store
+                .token_by_digest(&digest)
+                .await
+                .map_err(Refusal::storage)?;
+            if found.is_some() {
+                break;
+            }
+        }
+        let Some(token) = found else {
+            return Err(Refusal::Token(AuthFailure::Unknown, None));
+        };
+
         let refuse = |reason| Err(Refusal::Token(reason, Some(token.id)));
         if token.revoked_at.is_some() {
             return refuse(AuthFailure::Revoked);
@@ -526,30 +553,6 @@ where
             Some(_) => refuse(AuthFailure::OwnerBlocked),
             None => refuse(AuthFailure::OwnerMissing),
         }
-    }
-
-    /// Finds the stored token for presented text: format and checksum
-    /// first, so malformed text never reaches storage (rule T5), then the
-    /// digest under each pepper, current first (rule T4).
-    async fn find(&self, presented: &str) -> Result<AuthenticationRecord, Refusal> {
-        if let Err(error) = self.format.check(presented) {
-            let reason = match error {
-                FormatError::BadChecksum => AuthFailure::BadChecksum,
-                _ => AuthFailure::Malformed,
-            };
-            return Err(Refusal::Token(reason, None));
-        }
-        for digest in self.peppers.candidates(presented) {
-            let found = self
-                .store
-                .token_by_digest(&digest)
-                .await
-                .map_err(Refusal::storage)?;
-            if let Some(token) = found {
-                return Ok(token);
-            }
-        }
-        Err(Refusal::Token(AuthFailure::Unknown, None))
     }
 
     /// Reports a refused token to the audit sink, and builds the opaque
