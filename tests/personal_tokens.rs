@@ -807,3 +807,33 @@ async fn e1_token_events_name_actor_subject_and_time() {
         ]
     );
 }
+
+#[tokio::test]
+async fn t10_rotation_never_outlives_the_policy_even_from_a_token_without_expiry() {
+    let lenient = TokenPolicy {
+        allow_no_expiry: true,
+        ..TokenPolicy::default()
+    };
+    let world = World::with(pepper(), lenient, 5);
+    let (_, session) = world.user("alice").await;
+    let request = MintRequest::new("forever", ScopeSet::COMMAND_LINE).expiry(Expiry::Never);
+    let forever = world.service.mint(&session, request).await.unwrap();
+    assert_eq!(forever.token.expires_at, None);
+
+    // The host tightens its policy; the token rotates itself.
+    let strict = access_tokens::AccessService::builder(
+        std::sync::Arc::clone(&world.store),
+        access_tokens::NoAudit,
+        pepper(),
+    )
+    .clock(std::sync::Arc::clone(&world.clock))
+    .build();
+    let rotated = strict
+        .rotate_presented(forever.secret.expose_secret(), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        rotated.token.expires_at,
+        Some(start() + TimeDelta::days(365))
+    );
+}

@@ -144,17 +144,9 @@ where
             },
         };
         for _ in 0..ATTEMPTS {
-            let (secret, stored) = self.draw(&draft)?;
-            let stored = StoredPersonalToken {
-                token: PersonalToken {
-                    family: TokenFamily {
-                        root: stored.token.id,
-                        ..stored.token.family
-                    },
-                    ..stored.token
-                },
-                ..stored
-            };
+            let (secret, mut stored) = self.draw(&draft)?;
+            // A minted token starts its own family.
+            stored.token.family.root = stored.token.id;
             if self
                 .store
                 .insert_token(&stored)
@@ -375,8 +367,8 @@ where
         // is its own expiry rather than an error (rule S6).
         let expires_at = match (expiry, actor.token_id() == Some(old.id)) {
             (None, true) => match (expires_at, old.expires_at) {
-                (Some(asked), Some(limit)) => Some(asked.min(limit)),
-                (_, limit) => limit,
+                (Some(inherited), Some(limit)) => Some(inherited.min(limit)),
+                (inherited, limit) => inherited.or(limit),
             },
             _ => expires_at,
         };
