@@ -837,3 +837,20 @@ async fn t10_rotation_never_outlives_the_policy_even_from_a_token_without_expiry
         Some(start() + TimeDelta::days(365))
     );
 }
+
+#[tokio::test]
+async fn a2_a_blocked_user_mints_nothing() {
+    let world = World::new();
+    let (alice, session) = world.user("alice").await;
+    world
+        .service
+        .set_user_status(alice.id, UserStatus::Blocked)
+        .await
+        .unwrap();
+    let refused = world
+        .service
+        .mint(&session, MintRequest::new("cli", ScopeSet::COMMAND_LINE))
+        .await;
+    assert!(matches!(refused, Err(Error::UserBlocked(id)) if id == alice.id));
+    assert_eq!(world.store.token_count(), 0);
+}

@@ -97,7 +97,8 @@ where
     /// [`Error::InsufficientScope`] for a token without `api`;
     /// [`Error::InvalidName`], [`Error::NoScopes`], [`Error::Expiry`] for
     /// bad input; [`Error::OrganizationCannotOwnToken`],
-    /// [`Error::AccountNotFound`], [`Error::NotAccountOwner`] for the owner;
+    /// [`Error::AccountNotFound`], [`Error::NotAccountOwner`],
+    /// [`Error::UserBlocked`] for the owner;
     /// [`Error::ScopeEscalation`], [`Error::ExpiryEscalation`] for a token
     /// minting beyond itself; [`Error::Random`], [`Error::Storage`]. On any
     /// error nothing is stored.
@@ -122,6 +123,9 @@ where
                     actor: actor.user(),
                     account: owner,
                 });
+            }
+            Some(Account::User(user)) if user.status != UserStatus::Active => {
+                return Err(Error::UserBlocked(user.id));
             }
             Some(Account::User(_)) => {}
         }
