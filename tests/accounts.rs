@@ -236,18 +236,12 @@ async fn a5_membership_is_checked_on_every_request() {
         .await
         .unwrap();
     let minted = world
-        .service
         .mint(
             &bob_session,
             MintRequest::new("cli", ScopeSet::COMMAND_LINE),
         )
-        .await
-        .unwrap();
-    let principal = world
-        .service
-        .authenticate(minted.secret.expose_secret(), None)
-        .await
-        .unwrap();
+        .await;
+    let principal = world.principal(&minted).await;
     let context = ExecutionContext::Organization(org.id);
 
     let grant = world
@@ -292,18 +286,12 @@ async fn a5_a_token_works_inside_an_organization_within_the_role() {
         .await
         .unwrap();
     let minted = world
-        .service
         .mint(
             &bob_session,
             MintRequest::new("cli", ScopeSet::COMMAND_LINE),
         )
-        .await
-        .unwrap();
-    let principal = world
-        .service
-        .authenticate(minted.secret.expose_secret(), None)
-        .await
-        .unwrap();
+        .await;
+    let principal = world.principal(&minted).await;
     let grant = world
         .service
         .authorize(
@@ -336,15 +324,9 @@ async fn s3_s4_a_request_needs_every_scope_it_requires() {
     let world = World::new();
     let (_, session) = world.user("alice").await;
     let cli = world
-        .service
         .mint(&session, MintRequest::new("cli", ScopeSet::COMMAND_LINE))
-        .await
-        .unwrap();
-    let principal = world
-        .service
-        .authenticate(cli.secret.expose_secret(), None)
-        .await
-        .unwrap();
+        .await;
+    let principal = world.principal(&cli).await;
     let personal = ExecutionContext::Personal;
     assert!(
         world
@@ -369,15 +351,9 @@ async fn s4_a_token_without_api_cannot_manage_tokens_or_organizations() {
     let (_, session) = world.user("alice").await;
     let quantum_only = ScopeSet::only(Scope::QuantumTokens);
     let minted = world
-        .service
         .mint(&session, MintRequest::new("jobs", quantum_only))
-        .await
-        .unwrap();
-    let principal = world
-        .service
-        .authenticate(minted.secret.expose_secret(), None)
-        .await
-        .unwrap();
+        .await;
+    let principal = world.principal(&minted).await;
     let mint = world
         .service
         .mint(&principal, MintRequest::new("more", quantum_only))

@@ -71,18 +71,14 @@ async fn a2_blocking_stops_every_token_and_unblocking_restores_live_ones() {
     let world = World::new();
     let (alice, session) = world.user("alice").await;
     let live = world
-        .service
         .mint(&session, MintRequest::new("live", ScopeSet::COMMAND_LINE))
-        .await
-        .unwrap();
+        .await;
     let revoked = world
-        .service
         .mint(
             &session,
             MintRequest::new("revoked", ScopeSet::COMMAND_LINE),
         )
-        .await
-        .unwrap();
+        .await;
     world
         .service
         .revoke(&session, revoked.token.id)
@@ -124,10 +120,8 @@ async fn a2_a_deleted_owner_authenticates_no_token() {
     let world = World::new();
     let (alice, session) = world.user("alice").await;
     let minted = world
-        .service
         .mint(&session, MintRequest::new("cli", ScopeSet::COMMAND_LINE))
-        .await
-        .unwrap();
+        .await;
     assert!(world.store.delete_user(alice.id));
     let refused = world
         .service
@@ -154,12 +148,8 @@ async fn s6_a_token_mints_no_more_than_it_holds() {
     let (_, session) = world.user("alice").await;
     let expiry = Expiry::At(start() + TimeDelta::days(10));
     let cli = MintRequest::new("cli", ScopeSet::COMMAND_LINE).expiry(expiry);
-    let cli = world.service.mint(&session, cli).await.unwrap();
-    let acting = world
-        .service
-        .authenticate(cli.secret.expose_secret(), None)
-        .await
-        .unwrap();
+    let cli = world.mint(&session, cli).await;
+    let acting = world.principal(&cli).await;
 
     let wider = world
         .service
@@ -205,13 +195,11 @@ async fn t1_names_are_validated_before_anything_is_stored() {
     }
     assert_eq!(world.store.token_count(), 0);
     let minted = world
-        .service
         .mint(
             &session,
             MintRequest::new("  laptop  ", ScopeSet::COMMAND_LINE),
         )
-        .await
-        .unwrap();
+        .await;
     assert_eq!(minted.token.name, "laptop");
 }
 
@@ -239,10 +227,8 @@ async fn t2_expiry_in_the_past_or_beyond_the_maximum_is_refused_with_the_limit()
     assert_eq!(world.store.token_count(), 0);
 
     let minted = world
-        .service
         .mint(&session, MintRequest::new("cli", ScopeSet::COMMAND_LINE))
-        .await
-        .unwrap();
+        .await;
     assert_eq!(minted.token.expires_at, Some(start() + TimeDelta::days(30)));
 }
 
@@ -251,10 +237,8 @@ async fn t3_the_secret_leaves_only_through_minting_and_rotation() {
     let world = World::new();
     let (_, session) = world.user("alice").await;
     let minted = world
-        .service
         .mint(&session, MintRequest::new("cli", ScopeSet::COMMAND_LINE))
-        .await
-        .unwrap();
+        .await;
     let secret = minted.secret.expose_secret().to_owned();
     let body = &secret[5..];
 
@@ -282,10 +266,8 @@ async fn t4_tokens_minted_under_a_retired_pepper_still_verify() {
     let world = World::new();
     let (_, session) = world.user("alice").await;
     let minted = world
-        .service
         .mint(&session, MintRequest::new("cli", ScopeSet::COMMAND_LINE))
-        .await
-        .unwrap();
+        .await;
 
     let rotated = PepperRing::new(PepperId(2), &[9; 32])
         .unwrap()
@@ -322,10 +304,8 @@ async fn t6_failures_come_in_order_opaque_and_audited() {
     let world = World::new();
     let (alice, session) = world.user("alice").await;
     let minted = world
-        .service
         .mint(&session, MintRequest::new("cli", ScopeSet::COMMAND_LINE))
-        .await
-        .unwrap();
+        .await;
     let text = minted.secret.expose_secret().to_owned();
     let mut bad_checksum = text.clone();
     let last = bad_checksum.pop().unwrap();
@@ -402,7 +382,7 @@ async fn t7_a_token_is_expired_from_the_instant_of_its_expiry() {
     let (_, session) = world.user("alice").await;
     let expires_at = start() + TimeDelta::hours(1);
     let request = MintRequest::new("short", ScopeSet::COMMAND_LINE).expiry(Expiry::At(expires_at));
-    let minted = world.service.mint(&session, request).await.unwrap();
+    let minted = world.mint(&session, request).await;
     world.clock.set(expires_at - TimeDelta::milliseconds(1));
     assert!(
         world
@@ -424,10 +404,8 @@ async fn t8_last_use_is_written_once_per_interval_with_the_last_five_addresses()
     let world = World::new();
     let (_, session) = world.user("alice").await;
     let minted = world
-        .service
         .mint(&session, MintRequest::new("cli", ScopeSet::COMMAND_LINE))
-        .await
-        .unwrap();
+        .await;
     let text = minted.secret.expose_secret();
     let ip = |n| Some(IpAddr::V4(Ipv4Addr::new(192, 0, 2, n)));
     let token = || async {
@@ -469,10 +447,8 @@ async fn t9_revocation_is_idempotent_and_keeps_the_token_listed() {
     let world = World::new();
     let (_, session) = world.user("alice").await;
     let minted = world
-        .service
         .mint(&session, MintRequest::new("cli", ScopeSet::COMMAND_LINE))
-        .await
-        .unwrap();
+        .await;
     world.events();
     let first = world
         .service
@@ -507,10 +483,8 @@ async fn t9_only_the_owner_revokes_by_id_but_any_holder_revokes_by_secret() {
     let (_, alice) = world.user("alice").await;
     let (_, mallory) = world.user("mallory").await;
     let minted = world
-        .service
         .mint(&alice, MintRequest::new("cli", ScopeSet::COMMAND_LINE))
-        .await
-        .unwrap();
+        .await;
     let refused = world.service.revoke(&mallory, minted.token.id).await;
     assert!(matches!(refused, Err(Error::TokenNotFound(_))));
 
@@ -547,7 +521,7 @@ async fn t10_rotation_replaces_the_token_within_its_family() {
     let (_, session) = world.user("alice").await;
     let request = MintRequest::new("sdk", ScopeSet::QUANTUM_SDK)
         .expiry(Expiry::At(start() + TimeDelta::days(90)));
-    let old = world.service.mint(&session, request).await.unwrap();
+    let old = world.mint(&session, request).await;
     world.clock.advance(TimeDelta::days(10));
 
     let new = world
@@ -594,7 +568,7 @@ async fn t10_the_inherited_lifetime_is_capped_by_policy() {
     let (_, session) = world.user("alice").await;
     let request = MintRequest::new("sdk", ScopeSet::QUANTUM_SDK)
         .expiry(Expiry::At(start() + TimeDelta::days(60)));
-    let old = world.service.mint(&session, request).await.unwrap();
+    let old = world.mint(&session, request).await;
     world.clock.advance(TimeDelta::days(30));
     let new = world
         .service
@@ -615,10 +589,8 @@ async fn t10_presenting_a_rotated_token_again_revokes_the_whole_family() {
     let world = World::new();
     let (_, session) = world.user("alice").await;
     let first = world
-        .service
         .mint(&session, MintRequest::new("ci", ScopeSet::COMMAND_LINE))
-        .await
-        .unwrap();
+        .await;
     let second = world
         .service
         .rotate_presented(first.secret.expose_secret(), None)
@@ -665,15 +637,11 @@ async fn t10_s6_rotation_by_another_token_cannot_extend_past_it() {
     let (_, session) = world.user("alice").await;
     let short = MintRequest::new("short", ScopeSet::QUANTUM_SDK)
         .expiry(Expiry::At(start() + TimeDelta::days(2)));
-    let short = world.service.mint(&session, short).await.unwrap();
+    let short = world.mint(&session, short).await;
     let long = MintRequest::new("long", ScopeSet::QUANTUM_SDK)
         .expiry(Expiry::At(start() + TimeDelta::days(20)));
-    let long = world.service.mint(&session, long).await.unwrap();
-    let acting = world
-        .service
-        .authenticate(short.secret.expose_secret(), None)
-        .await
-        .unwrap();
+    let long = world.mint(&session, long).await;
+    let acting = world.principal(&short).await;
     let refused = world.service.rotate(&acting, long.token.id, None).await;
     assert!(matches!(refused, Err(Error::ExpiryEscalation { .. })));
     assert!(
@@ -692,31 +660,23 @@ async fn t11_listing_filters_by_state_and_shows_metadata_only() {
     let (_, other) = world.user("bob").await;
     let day = |n| Expiry::At(start() + TimeDelta::days(n));
     let active = world
-        .service
         .mint(
             &session,
             MintRequest::new("a", ScopeSet::COMMAND_LINE).expiry(day(30)),
         )
-        .await
-        .unwrap();
+        .await;
     let expiring = world
-        .service
         .mint(
             &session,
             MintRequest::new("e", ScopeSet::COMMAND_LINE).expiry(day(1)),
         )
-        .await
-        .unwrap();
+        .await;
     let revoked = world
-        .service
         .mint(&session, MintRequest::new("r", ScopeSet::COMMAND_LINE))
-        .await
-        .unwrap();
+        .await;
     world
-        .service
         .mint(&other, MintRequest::new("bob's", ScopeSet::COMMAND_LINE))
-        .await
-        .unwrap();
+        .await;
     world
         .service
         .revoke(&session, revoked.token.id)
@@ -755,10 +715,8 @@ async fn e1_token_events_name_actor_subject_and_time() {
     let world = World::new();
     let (alice, session) = world.user("alice").await;
     let minted = world
-        .service
         .mint(&session, MintRequest::new("cli", ScopeSet::COMMAND_LINE))
-        .await
-        .unwrap();
+        .await;
     let rotated = world
         .service
         .rotate(&session, minted.token.id, None)
@@ -817,7 +775,7 @@ async fn t10_rotation_never_outlives_the_policy_even_from_a_token_without_expiry
     let world = World::with(pepper(), lenient, 5);
     let (_, session) = world.user("alice").await;
     let request = MintRequest::new("forever", ScopeSet::COMMAND_LINE).expiry(Expiry::Never);
-    let forever = world.service.mint(&session, request).await.unwrap();
+    let forever = world.mint(&session, request).await;
     assert_eq!(forever.token.expires_at, None);
 
     // The host tightens its policy; the token rotates itself.

@@ -392,15 +392,9 @@ async fn r1_a_pat_needs_api_and_quantum_tokens_to_resolve() {
         .unwrap();
 
     let cli = world
-        .service
         .mint(&session, MintRequest::new("cli", ScopeSet::COMMAND_LINE))
-        .await
-        .unwrap();
-    let cli = world
-        .service
-        .authenticate(cli.secret.expose_secret(), None)
-        .await
-        .unwrap();
+        .await;
+    let cli = world.principal(&cli).await;
     let refused = world
         .service
         .resolve_provider_token(&cli, ExecutionContext::Personal, &Provider::IONQ, None)
@@ -414,15 +408,9 @@ async fn r1_a_pat_needs_api_and_quantum_tokens_to_resolve() {
     ));
 
     let sdk = world
-        .service
         .mint(&session, MintRequest::new("sdk", ScopeSet::QUANTUM_SDK))
-        .await
-        .unwrap();
-    let sdk = world
-        .service
-        .authenticate(sdk.secret.expose_secret(), None)
-        .await
-        .unwrap();
+        .await;
+    let sdk = world.principal(&sdk).await;
     let resolved = world
         .service
         .resolve_provider_token(&sdk, ExecutionContext::Personal, &Provider::IONQ, None)

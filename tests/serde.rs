@@ -35,10 +35,8 @@ async fn t3_serialized_metadata_and_events_hold_no_secret() {
         .await
         .unwrap();
     let minted = world
-        .service
         .mint(&session, MintRequest::new("sdk", ScopeSet::QUANTUM_SDK))
-        .await
-        .unwrap();
+        .await;
     let rotated = world
         .service
         .rotate_presented(minted.secret.expose_secret(), None)

@@ -85,3 +85,22 @@ impl World {
             .collect()
     }
 }
+
+impl World {
+    /// Mints `request` for `actor`, which must succeed.
+    pub async fn mint(
+        &self,
+        actor: &Principal,
+        request: access_tokens::MintRequest,
+    ) -> access_tokens::MintedToken {
+        self.service.mint(actor, request).await.unwrap()
+    }
+
+    /// The principal a freshly minted token authenticates as.
+    pub async fn principal(&self, minted: &access_tokens::MintedToken) -> Principal {
+        self.service
+            .authenticate(minted.secret.expose_secret(), None)
+            .await
+            .unwrap()
+    }
+}
