@@ -14,8 +14,8 @@ mod common;
 use std::collections::BTreeSet;
 
 use access_tokens::{
-    AuthFailure, Error, Expiry, MintRequest, Scope, ScopeSet, SeededRandom, TokenFilter,
-    TokenFormat, TokenState,
+    AuthFailure, Clock as _, Error, Expiry, MintRequest, Scope, ScopeSet, SeededRandom,
+    TokenFilter, TokenFormat, TokenState,
 };
 use chrono::TimeDelta;
 use common::{World, start};
@@ -347,5 +347,174 @@ proptest! {
         let outcome = runtime.block_on(world.service.mint(actor, request));
         prop_assert!(outcome.is_err(), "accepted: {:?}", outcome);
         prop_assert!(world.store.same_contents(&before), "a refused mint wrote to storage");
+    }
+}
+
+/// One operation of a random session against the service, by one of three
+/// users, some of which the rules refuse.
+#[derive(Debug, Clone)]
+enum Operation {
+    Mint {
+        actor: usize,
+        scopes: ScopeSet,
+        days: i64,
+    },
+    Rotate {
+        actor: usize,
+        token: usize,
+        days: Option<i64>,
+    },
+    RotatePresented {
+        token: usize,
+    },
+    Revoke {
+        actor: usize,
+        token: usize,
+    },
+    AddMember {
+        actor: usize,
+        user: usize,
+        role: usize,
+    },
+    ChangeRole {
+        actor: usize,
+        user: usize,
+        role: usize,
+    },
+    RemoveMember {
+        actor: usize,
+        user: usize,
+    },
+    StoreProviderToken {
+        actor: usize,
+        organization: bool,
+        secret: String,
+    },
+    Block {
+        user: usize,
+        blocked: bool,
+    },
+    Wait {
+        days: i64,
+    },
+}
+
+fn operation() -> impl Strategy<Value = Operation> {
+    let who = 0usize..3;
+    prop_oneof![
+        (who.clone(), scope_set(), -5i64..400).prop_map(|(actor, scopes, days)| Operation::Mint {
+            actor,
+            scopes,
+            days
+        }),
+        (who.clone(), 0usize..6, prop::option::of(-5i64..400))
+            .prop_map(|(actor, token, days)| Operation::Rotate { actor, token, days }),
+        (0usize..6).prop_map(|token| Operation::RotatePresented { token }),
+        (who.clone(), 0usize..6).prop_map(|(actor, token)| Operation::Revoke { actor, token }),
+        (who.clone(), who.clone(), 0usize..3)
+            .prop_map(|(actor, user, role)| Operation::AddMember { actor, user, role }),
+        (who.clone(), who.clone(), 0usize..3)
+            .prop_map(|(actor, user, role)| Operation::ChangeRole { actor, user, role }),
+        (who.clone(), who.clone())
+            .prop_map(|(actor, user)| Operation::RemoveMember { actor, user }),
+        (who.clone(), any::<bool>(), "[ -~]{0,24}").prop_map(|(actor, organization, secret)| {
+            Operation::StoreProviderToken {
+                actor,
+                organization,
+                secret,
+            }
+        }),
+        (who, any::<bool>()).prop_map(|(user, blocked)| Operation::Block { user, blocked }),
+        (0i64..40).prop_map(|days| Operation::Wait { days }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Whatever a session does, every operation the service refuses leaves
+    /// the repositories exactly as they were.
+    #[test]
+    fn a_refused_operation_leaves_storage_as_it_was(
+        operations in prop::collection::vec(operation(), 1..24),
+    ) {
+        use access_tokens::{
+            MintedToken, Provider, ProviderCredential, ProviderTokenOwner, Role, Secret,
+            StoreProviderToken, UserStatus,
+        };
+
+        let world = World::new();
+        let runtime = runtime();
+        let users: Vec<_> =
+            ["ada", "bob", "cy"].iter().map(|name| runtime.block_on(world.user(name))).collect();
+        let org = runtime.block_on(world.service.create_organization(&users[0].1, "qlab")).unwrap();
+        let roles = [Role::Viewer, Role::Maintainer, Role::Owner];
+        let mut minted: Vec<MintedToken> = Vec::new();
+
+        for operation in operations {
+            let before = world.store.snapshot();
+            let refused = match operation.clone() {
+                Operation::Mint { actor, scopes, days } => {
+                    let request = MintRequest::new("t", scopes)
+                        .expiry(Expiry::At(world.clock.now() + TimeDelta::days(days)));
+                    match runtime.block_on(world.service.mint(&users[actor].1, request)) {
+                        Ok(token) => { minted.push(token); false }
+                        Err(_) => true,
+                    }
+                }
+                Operation::Rotate { actor, token, days } => {
+                    let Some(id) = minted.get(token).map(|t| t.token.id) else { continue };
+                    let expiry = days.map(|days| Expiry::At(world.clock.now() + TimeDelta::days(days)));
+                    match runtime.block_on(world.service.rotate(&users[actor].1, id, expiry)) {
+                        Ok(token) => { minted.push(token); false }
+                        Err(_) => true,
+                    }
+                }
+                Operation::RotatePresented { token } => {
+                    let Some(text) = minted.get(token).map(|t| t.secret.expose_secret().to_owned()) else { continue };
+                    match runtime.block_on(world.service.rotate_presented(&text, None)) {
+                        Ok(token) => { minted.push(token); false }
+                        // Reuse detection revokes the family: a refusal that
+                        // writes by design (rule T10).
+                        Err(Error::InvalidToken(e)) if e.reason() == AuthFailure::Reused => false,
+                        Err(_) => true,
+                    }
+                }
+                Operation::Revoke { actor, token } => {
+                    let Some(id) = minted.get(token).map(|t| t.token.id) else { continue };
+                    runtime.block_on(world.service.revoke(&users[actor].1, id)).is_err()
+                }
+                Operation::AddMember { actor, user, role } => runtime
+                    .block_on(world.service.add_member(&users[actor].1, org.id, users[user].0.id, roles[role]))
+                    .is_err(),
+                Operation::ChangeRole { actor, user, role } => runtime
+                    .block_on(world.service.change_role(&users[actor].1, org.id, users[user].0.id, roles[role]))
+                    .is_err(),
+                Operation::RemoveMember { actor, user } => runtime
+                    .block_on(world.service.remove_member(&users[actor].1, org.id, users[user].0.id))
+                    .is_err(),
+                Operation::StoreProviderToken { actor, organization, secret } => {
+                    let owner = if organization {
+                        ProviderTokenOwner::Organization(org.id)
+                    } else {
+                        ProviderTokenOwner::User(users[actor].0.id)
+                    };
+                    let credential = ProviderCredential::new(Secret::from(secret.as_str()));
+                    let request = StoreProviderToken::new(owner, Provider::IONQ, credential);
+                    runtime.block_on(world.service.store_provider_token(&users[actor].1, request)).is_err()
+                }
+                Operation::Block { user, blocked } => {
+                    let status = if blocked { UserStatus::Blocked } else { UserStatus::Active };
+                    runtime.block_on(world.service.set_user_status(users[user].0.id, status)).is_err()
+                }
+                Operation::Wait { days } => {
+                    world.clock.advance(TimeDelta::days(days));
+                    false
+                }
+            };
+            if refused {
+                prop_assert!(world.store.same_contents(&before), "{:?} was refused but wrote", operation);
+            }
+        }
     }
 }
