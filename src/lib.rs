@@ -196,6 +196,11 @@ mod scope;
 mod secret;
 mod service;
 pub mod testkit;
+
+/// The README's code blocks, compiled as doc tests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 mod token;
 
 pub use audit::{
