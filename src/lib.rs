@@ -24,6 +24,9 @@
 //! implementation against their contracts. The clock, the random source and
 //! the keys are passed in, so every decision can be replayed in a test.
 //!
+//! Rules are cited by number ("rule T6") throughout; `RULES.md` at the
+//! root of the repository lists them all.
+//!
 //! # A tour
 //!
 //! ```
