@@ -35,10 +35,8 @@ impl Grant {
     ///
     /// [`Error::RoleTooLow`] if the role is below `required`.
     pub fn require_role(&self, required: Role) -> Result<(), Error> {
-        match self.role {
-            Some(actual) if actual < required => Err(Error::RoleTooLow { required, actual }),
-            _ => Ok(()),
-        }
+        self.role
+            .map_or(Ok(()), |actual| at_least(actual, required))
     }
 }
 
@@ -98,10 +96,16 @@ pub fn require_role(
     required: Role,
 ) -> Result<Role, Error> {
     let actual = role.ok_or(Error::NotAMember { user, organization })?;
+    at_least(actual, required).map(|()| actual)
+}
+
+/// Checks that `actual` is at least `required` (rules A4, A6).
+fn at_least(actual: Role, required: Role) -> Result<(), Error> {
     if actual < required {
-        return Err(Error::RoleTooLow { required, actual });
+        Err(Error::RoleTooLow { required, actual })
+    } else {
+        Ok(())
     }
-    Ok(actual)
 }
 
 /// Checks that `principal` may give a new token `scopes` and `expires_at`:

@@ -10,6 +10,7 @@ use crate::model::{ExecutionContext, OrganizationId, ProviderTokenId, UserId};
 use crate::provider::kind::Provider;
 use crate::provider::seal::SealedSecret;
 use crate::secret::Secret;
+use crate::token::policy::is_expired;
 
 /// Who a provider token belongs to: a user or an organization (rule P1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -217,11 +218,6 @@ impl From<&StoredProviderToken> for ProviderToken {
     fn from(stored: &StoredProviderToken) -> Self {
         stored.metadata()
     }
-}
-
-/// The one expiry rule for provider tokens (rules P6 and T7).
-pub(crate) fn is_expired(expires_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
-    expires_at.is_some_and(|expires_at| now >= expires_at)
 }
 
 #[cfg(test)]

@@ -9,11 +9,9 @@ use crate::principal::Principal;
 use crate::repository::PersonalTokenRepository;
 use crate::repository::{AccountRepository, Insert, MembershipRepository, MembershipWrite};
 use crate::scope::ScopeSet;
+use crate::token::policy::token_name;
 
 use super::{ATTEMPTS, AccessService};
-
-/// The longest account name, in characters.
-const MAX_ACCOUNT_NAME_CHARS: usize = 255;
 
 impl<S, A, K> AccessService<S, A, K>
 where
@@ -282,15 +280,8 @@ where
     }
 }
 
-/// An account name, trimmed: 1 to 255 characters, no control characters.
+/// An account name, trimmed: held to the same bounds as a token name (1 to
+/// 255 characters, no control characters).
 fn account_name(name: &str) -> Result<String, Error> {
-    let trimmed = name.trim();
-    let valid = !trimmed.is_empty()
-        && trimmed.chars().count() <= MAX_ACCOUNT_NAME_CHARS
-        && !trimmed.chars().any(char::is_control);
-    if valid {
-        Ok(trimmed.to_owned())
-    } else {
-        Err(Error::InvalidAccountName)
-    }
+    token_name(name).map_err(|_| Error::InvalidAccountName)
 }
